@@ -1,0 +1,205 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fabric.Api.Contracts;
+
+/// <summary>The JSON wire format of the REST API: camelCase names, enums as lower-case strings,
+/// nulls omitted on output.</summary>
+public static class FabricJson
+{
+    public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+        return options;
+    }
+}
+
+/// <summary>A storage volume, exported over AoE as slot <see cref="Slot"/> of the node's shelf.</summary>
+public sealed record VolumeDto(string Name, int Slot, long SizeBytes, string BackingPath);
+
+/// <summary>A node as the API returns it.</summary>
+public sealed record NodeDto
+{
+    public required string Name { get; init; }
+
+    /// <summary><c>storage</c>, <c>hardware</c>, <c>instance</c> or <c>router</c>.</summary>
+    public required string Role { get; init; }
+
+    /// <summary>Canonical MACs, <c>aa:bb:cc:dd:ee:ff</c>.</summary>
+    public required IReadOnlyList<string> Macs { get; init; }
+
+    public string? Ip { get; init; }
+
+    public string? Network { get; init; }
+
+    /// <summary><c>registered</c>, <c>discovered</c>, <c>booting</c>, <c>up</c>, <c>failed</c>, <c>retired</c>.</summary>
+    public required string State { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    // hardware
+    public int? CpuCores { get; init; }
+
+    public long? MemoryMiB { get; init; }
+
+    /// <summary><c>aoe:e0.1</c>, <c>aoe-md:e0.1,e1.1</c> or <c>nfs:server:/path</c>.</summary>
+    public string? Root { get; init; }
+
+    // storage
+    public string? Pair { get; init; }
+
+    public int? AoeShelf { get; init; }
+
+    public IReadOnlyList<VolumeDto>? Volumes { get; init; }
+
+    public IReadOnlyList<string>? NfsExports { get; init; }
+
+    // instance
+    public int? VCpus { get; init; }
+
+    public string? DiskVolume { get; init; }
+
+    public string? Hypervisor { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <see cref="Macs"/>; <see cref="Ip"/> is the
+/// next free address of <see cref="Network"/> when omitted.</summary>
+public sealed record CreateNodeRequest
+{
+    public string? Name { get; init; }
+
+    public string? Role { get; init; }
+
+    public string? Mac { get; init; }
+
+    public IReadOnlyList<string>? Macs { get; init; }
+
+    public string? Ip { get; init; }
+
+    public string? Network { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    public int? CpuCores { get; init; }
+
+    public long? MemoryMiB { get; init; }
+
+    public string? Root { get; init; }
+
+    public string? Pair { get; init; }
+
+    public int? AoeShelf { get; init; }
+
+    public IReadOnlyList<VolumeDto>? Volumes { get; init; }
+
+    public IReadOnlyList<string>? NfsExports { get; init; }
+
+    public int? VCpus { get; init; }
+
+    public string? DiskVolume { get; init; }
+
+    public string? Hypervisor { get; init; }
+}
+
+/// <summary>PATCH /api/v1/nodes/{name}: every field optional; present fields replace stored ones.</summary>
+public sealed record PatchNodeRequest
+{
+    public string? Role { get; init; }
+
+    public IReadOnlyList<string>? Macs { get; init; }
+
+    public string? Ip { get; init; }
+
+    public string? Network { get; init; }
+
+    public string? State { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    public int? CpuCores { get; init; }
+
+    public long? MemoryMiB { get; init; }
+
+    public string? Root { get; init; }
+
+    public string? Pair { get; init; }
+
+    public int? AoeShelf { get; init; }
+
+    public IReadOnlyList<VolumeDto>? Volumes { get; init; }
+
+    public IReadOnlyList<string>? NfsExports { get; init; }
+
+    public int? VCpus { get; init; }
+
+    public string? DiskVolume { get; init; }
+
+    public string? Hypervisor { get; init; }
+}
+
+/// <summary>A managed network.</summary>
+public sealed record NetworkDto
+{
+    public required string Name { get; init; }
+
+    public required string Cidr { get; init; }
+
+    public string? Gateway { get; init; }
+
+    public IReadOnlyList<string> Dns { get; init; } = [];
+
+    public string? PoolStart { get; init; }
+
+    public string? PoolEnd { get; init; }
+
+    public int? Vlan { get; init; }
+
+    /// <summary>DHCP lease time in seconds.</summary>
+    public int LeaseSeconds { get; init; }
+
+    /// <summary>Whether unknown MACs get a pool address (and PXE into discovery).</summary>
+    public bool ServeUnknown { get; init; }
+}
+
+/// <summary>POST /api/v1/networks.</summary>
+public sealed record CreateNetworkRequest
+{
+    public string? Name { get; init; }
+
+    public string? Cidr { get; init; }
+
+    public string? Gateway { get; init; }
+
+    public IReadOnlyList<string>? Dns { get; init; }
+
+    public string? PoolStart { get; init; }
+
+    public string? PoolEnd { get; init; }
+
+    public int? Vlan { get; init; }
+
+    public int? LeaseSeconds { get; init; }
+
+    public bool? ServeUnknown { get; init; }
+}
+
+/// <summary>One entry of a node's event log.</summary>
+public sealed record NodeEventDto(long Id, string Node, DateTimeOffset At, string Kind, string Message, string Actor);
+
+/// <summary>A DHCP lease as GET /api/v1/leases returns it.</summary>
+public sealed record LeaseDto(string Ip, string Mac, string? Hostname, string? Node, string State, DateTimeOffset Starts, DateTimeOffset Ends);
+
+/// <summary>POST /api/v1/nodes/{name}/boot-events, sent by a booting node's initramfs and init with the
+/// per-node boot token from its kernel command line (<c>Authorization: Bearer</c>).</summary>
+/// <param name="Stage">e.g. <c>initramfs</c>, <c>root-mounted</c>, <c>up</c>, <c>failed</c>.</param>
+/// <param name="Message">Free text: for <c>failed</c>, what the node waited for.</param>
+/// <param name="UptimeSeconds">Seconds since the node's kernel started, if known.</param>
+public sealed record BootEventRequest(string Stage, string? Message, double? UptimeSeconds);

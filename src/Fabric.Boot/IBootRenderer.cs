@@ -1,0 +1,62 @@
+using System.Diagnostics.CodeAnalysis;
+using Fabric.Core;
+
+namespace Fabric.Boot;
+
+/// <summary>Where the appliance can be reached by booting nodes.</summary>
+/// <param name="HttpBase">Base URL of the appliance's HTTP server as nodes reach it, e.g. <c>http://10.0.0.1:8080</c>.</param>
+/// <param name="TftpServer">Address of the TFTP server (next-server), or null when TFTP is off.</param>
+public sealed record ApplianceEndpoints(Uri HttpBase, string? TftpServer);
+
+/// <summary>Everything a template may use for one node. Built by the appliance from the registry.</summary>
+/// <param name="Node">The node. For an unknown MAC (discovery) a synthetic node in state <c>discovered</c>.</param>
+/// <param name="Mac">The MAC the request came for.</param>
+/// <param name="Network">The node's network, if any.</param>
+/// <param name="RootTargets">For a HardwareNode: the storage nodes that serve its root (one or two).</param>
+/// <param name="BootToken">Per-node token the node presents when it reports boot events.</param>
+/// <param name="Endpoints">The appliance's own URLs.</param>
+public sealed record BootContext(
+    Node Node,
+    MacAddress Mac,
+    Network? Network,
+    IReadOnlyList<Node> RootTargets,
+    string? BootToken,
+    ApplianceEndpoints Endpoints);
+
+/// <summary>The result of a render: the whole text, or an error naming the template and line.
+/// A half-rendered file never escapes.</summary>
+public sealed record RenderResult
+{
+    private RenderResult(string? text, string? template, int? line, string? error)
+    {
+        Text = text;
+        Template = template;
+        Line = line;
+        Error = error;
+    }
+
+    public string? Text { get; }
+
+    public string? Template { get; }
+
+    public int? Line { get; }
+
+    public string? Error { get; }
+
+    [MemberNotNullWhen(true, nameof(Text))]
+    [MemberNotNullWhen(false, nameof(Error))]
+    public bool Succeeded => Error is null;
+
+    public static RenderResult Ok(string text) => new(text, null, null, null);
+
+    public static RenderResult Failed(string template, int? line, string error) => new(null, template, line, error);
+}
+
+/// <summary>Renders the templates in the templates folder for one node.</summary>
+public interface IBootRenderer
+{
+    /// <summary>Names of the templates that can be rendered, e.g. <c>hardware.ipxe</c>, <c>discovery.ipxe</c>.</summary>
+    IReadOnlyCollection<string> TemplateNames { get; }
+
+    RenderResult Render(string templateName, BootContext context);
+}

@@ -1,0 +1,88 @@
+using System.Net;
+
+namespace Fabric.Core;
+
+/// <summary>A managed IPv4 network (a boot network or a VM network).</summary>
+/// <param name="Name">Unique name, host-name rules.</param>
+/// <param name="Cidr">The network, e.g. 10.0.0.0/24.</param>
+/// <param name="Gateway">Default router handed out by DHCP; never given to a node.</param>
+/// <param name="Dns">DNS servers handed out by DHCP.</param>
+/// <param name="PoolStart">First address of the dynamic pool (unknown MACs), or null for none.</param>
+/// <param name="PoolEnd">Last address of the dynamic pool.</param>
+/// <param name="Vlan">802.1Q VLAN id, or null when untagged.</param>
+/// <param name="LeaseTime">DHCP lease time on this network.</param>
+/// <param name="ServeUnknown">When true, unknown MACs get a pool address (and PXE into discovery);
+/// when false they get nothing.</param>
+public sealed record Network(
+    string Name,
+    IPNetwork Cidr,
+    IPAddress? Gateway,
+    IReadOnlyList<IPAddress> Dns,
+    IPAddress? PoolStart,
+    IPAddress? PoolEnd,
+    int? Vlan,
+    TimeSpan LeaseTime,
+    bool ServeUnknown)
+{
+    public static readonly TimeSpan DefaultLeaseTime = TimeSpan.FromHours(1);
+
+    public bool InPool(IPAddress address)
+    {
+        if (PoolStart is null || PoolEnd is null || !Cidr.Contains(address))
+        {
+            return false;
+        }
+
+        uint value = Ipv4.ToUInt32(address);
+        return value >= Ipv4.ToUInt32(PoolStart) && value <= Ipv4.ToUInt32(PoolEnd);
+    }
+}
+
+/// <summary>A volume a StorageNode exports over AoE (as slot <see cref="Slot"/> of the node's shelf)
+/// and/or NFS.</summary>
+public sealed record StorageVolume(string Name, int Slot, long SizeBytes, string BackingPath);
+
+/// <summary>StorageNode fields.</summary>
+/// <param name="Pair">Name of the redundant pair this node belongs to (DRBD Primary/Primary peers).</param>
+/// <param name="AoeShelf">The AoE shelf (major) number this node serves its volumes on.</param>
+/// <param name="Volumes">Exported volumes.</param>
+/// <param name="NfsExports">NFS export paths.</param>
+public sealed record StorageSpec(string? Pair, int? AoeShelf, IReadOnlyList<StorageVolume> Volumes, IReadOnlyList<string> NfsExports);
+
+/// <summary>HardwareNode fields: a diskless hypervisor.</summary>
+public sealed record HardwareSpec(int? CpuCores, long? MemoryMiB, RootSpec? Root);
+
+/// <summary>Instance (VM) fields.</summary>
+public sealed record InstanceSpec(int? VCpus, long? MemoryMiB, string? DiskVolume, string? Network, string? Hypervisor);
+
+/// <summary>A registered node. Exactly one of the role specs is set, matching <see cref="Role"/>
+/// (none for a router).</summary>
+public sealed record Node
+{
+    public required string Name { get; init; }
+
+    public required NodeRole Role { get; init; }
+
+    public required IReadOnlyList<MacAddress> Macs { get; init; }
+
+    public IPAddress? Ip { get; init; }
+
+    public string? Network { get; init; }
+
+    public NodeState State { get; init; } = NodeState.Registered;
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    public StorageSpec? Storage { get; init; }
+
+    public HardwareSpec? Hardware { get; init; }
+
+    public InstanceSpec? Instance { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>One entry of a node's event log.</summary>
+public sealed record NodeEvent(long Id, string Node, DateTimeOffset At, string Kind, string Message, string Actor);
