@@ -14,9 +14,11 @@ if (problems.Count > 0)
 }
 
 // Protocol servers add their hosting here, e.g. builder.Services.AddFabricDhcp(builder.Configuration);
+builder.Services.AddFabricWeb(builder.Configuration);
 
 var app = builder.Build();
 app.MapFabricAppliance();
+app.MapFabricWeb();
 await app.RunAsync();
 return 0;
 
