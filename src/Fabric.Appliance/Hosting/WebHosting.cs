@@ -1,5 +1,6 @@
 using Fabric.Boot;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.FileProviders;
 
 namespace Fabric.Appliance.Hosting;
 
@@ -51,7 +52,13 @@ public static class WebHosting
     public static WebApplication MapFabricWeb(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseStaticFiles();
+        // The page's CSS and script are embedded too, so they are served however the appliance is started
+        // (from the build folder with another content root, or published).
+        var embedded = new EmbeddedFileProvider(typeof(WebHosting).Assembly, "Fabric.Appliance.wwwroot");
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new CompositeFileProvider(app.Environment.WebRootFileProvider, embedded),
+        });
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRazorPages();
