@@ -141,7 +141,7 @@ public sealed class WebPageTests(WebFixture fixture)
     }
 
     [Fact]
-    public async Task Login_WrongToken_ShowsErrorAndKeepsPagesClosed()
+    public async Task Login_WrongTokenThenRightTokenThenSignOut_OpensAndClosesThePages()
     {
         var (context, page) = await fixture.NewPageAsync();
         await using var _ = context;
@@ -160,6 +160,10 @@ public sealed class WebPageTests(WebFixture fixture)
         await page.ClickAsync("#login button[type=submit]");
         await Assertions.Expect(page).ToHaveURLAsync(fixture.BaseUrl.ToString());
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Nodes");
+
+        await page.ClickAsync("form.signout button");
+        await page.GotoAsync("/");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
     }
 
     [Fact]
