@@ -4,6 +4,7 @@ using Fabric.Appliance.Api;
 using Fabric.Appliance.Boot;
 using Fabric.Appliance.Metrics;
 using Fabric.Appliance.Security;
+using Fabric.Boot;
 using Fabric.Registry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
@@ -37,6 +38,7 @@ public static class ApplianceHosting
         services.TryAddSingleton<IBootScripts, BootScripts>();
         services.TryAddSingleton<BootReports>();
         services.TryAddSingleton<BootTimeoutService>();
+        services.AddFabricBoot(builder.Configuration);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.AddMetrics();
         services.TryAddSingleton<ApplianceMetrics>();
