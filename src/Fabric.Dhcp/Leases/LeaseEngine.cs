@@ -185,12 +185,20 @@ internal sealed class LeaseEngine
                     return LeaseDecision.Nak("no requested address");
                 }
 
-                if (!pool.ByMac.TryGetValue(q.Mac, out var mine) || mine.Address != wanted)
+                if (pool.ByMac.TryGetValue(q.Mac, out var mine) && mine.Address == wanted && mine.State != LeaseState.Declined)
+                {
+                    return Bind(pool, mine, q, now);
+                }
+
+                // No matching offer (e.g. it was made before a restart): bind only if this address is what
+                // the client would be given now.
+                var fresh = Choose(pool, q with { Requested = wanted }, now, out _);
+                if (fresh is null || fresh.Address != wanted)
                 {
                     return LeaseDecision.Nak("requested address was not offered to this client");
                 }
 
-                return Bind(pool, mine, q, now);
+                return Bind(pool, fresh, q, now);
             }
 
             uint address = q.Requested != 0 ? q.Requested : q.ClientAddress;
