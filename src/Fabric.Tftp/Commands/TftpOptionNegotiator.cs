@@ -48,7 +48,8 @@ public static class TftpOptionNegotiator
                     timeout = TimeSpan.FromSeconds(value);
                     accepted.Add(new TftpOption("timeout", value.ToString(CultureInfo.InvariantCulture)));
                     break;
-                case "tsize" when TryNumber(option.Value, out _) && transferSize >= 0:
+                // An empty file gets no tsize: curl refuses "tsize 0" in an OACK and aborts.
+                case "tsize" when TryNumber(option.Value, out _) && transferSize > 0:
                     accepted.Add(new TftpOption("tsize", transferSize.ToString(CultureInfo.InvariantCulture)));
                     break;
                 case "windowsize" when TryNumber(option.Value, out long value) && value is >= 1 and <= 65535:

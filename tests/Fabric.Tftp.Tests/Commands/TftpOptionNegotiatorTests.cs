@@ -103,6 +103,13 @@ public class TftpOptionNegotiatorTests
     }
 
     [Fact]
+    public void Negotiate_TsizeOfEmptyFile_Omitted()
+    {
+        var result = TftpOptionNegotiator.Negotiate([new("tsize", "0"), new("blksize", "1468")], 0, Limits);
+        Assert.Equal([new TftpOption("blksize", "1468")], result.Accepted);
+    }
+
+    [Fact]
     public void Negotiate_OnlyUnknownOptions_NoOack()
     {
         Assert.Empty(Negotiate(("rollover", "0")).Accepted);
