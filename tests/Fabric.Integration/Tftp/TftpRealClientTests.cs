@@ -26,9 +26,30 @@ public sealed class TftpServerFixture : IAsyncLifetime
         await Server.DisposeAsync();
         Files.Dispose();
     }
+
+    /// <summary>Fetches a file with tftp-hpa and checks its sha256: the server still serves others.</summary>
+    public async Task AssertGoodTransferAsync(int? port = null, string file = "b1468x3.bin")
+    {
+        string local = Path.Combine(Path.GetTempPath(), $"fabric-tftp-good-{Guid.NewGuid():N}");
+        try
+        {
+            var (exe, args) = TftpClients.Command("tftp-hpa", "127.0.0.1", port ?? Port, file, local);
+            var result = await Proc.RunAsync(exe, args, TimeSpan.FromSeconds(30));
+            Assert.True(result.ExitCode == 0, $"good client failed: {result.Stderr}{result.Stdout}");
+            Assert.Equal(Files.Hash(file), TftpFiles.HashOf(local));
+        }
+        finally
+        {
+            File.Delete(local);
+        }
+    }
 }
 
-public sealed class TftpRealClientTests(TftpServerFixture fixture) : IClassFixture<TftpServerFixture>
+[CollectionDefinition("tftp")]
+public sealed class TftpCollection : ICollectionFixture<TftpServerFixture>;
+
+[Collection("tftp")]
+public sealed class TftpRealClientTests(TftpServerFixture fixture)
 {
     public static TheoryData<string, string> Cases()
     {
