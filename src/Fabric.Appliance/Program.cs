@@ -14,6 +14,7 @@ if (problems.Count > 0)
 }
 
 builder.Services.AddFabricDhcp(builder.Configuration);
+builder.Services.AddFabricTftp(builder.Configuration);
 var app = builder.Build();
 app.MapFabricAppliance();
 await app.RunAsync();
