@@ -13,8 +13,8 @@ if (problems.Count > 0)
     return 2;
 }
 
-// Protocol servers add their hosting here, e.g. builder.Services.AddFabricDhcp(builder.Configuration);
-
+builder.Services.AddFabricDhcp(builder.Configuration);
+builder.Services.AddFabricTftp(builder.Configuration);
 var app = builder.Build();
 app.MapFabricAppliance();
 await app.RunAsync();
