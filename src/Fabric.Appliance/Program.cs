@@ -13,9 +13,9 @@ if (problems.Count > 0)
     return 2;
 }
 
-// Protocol servers add their hosting here, e.g. builder.Services.AddFabricDhcp(builder.Configuration);
+builder.Services.AddFabricDhcp(builder.Configuration);
+builder.Services.AddFabricTftp(builder.Configuration);
 builder.Services.AddFabricWeb(builder.Configuration);
-
 var app = builder.Build();
 app.MapFabricAppliance();
 app.MapFabricWeb();

@@ -9,15 +9,6 @@ using Fabric.Registry;
 
 namespace Fabric.Appliance.Boot;
 
-/// <summary>Which template boots a node: <c>discovery.ipxe</c> for a discovered machine, otherwise its role's script.</summary>
-public static class BootTemplates
-{
-    public const string Discovery = "discovery.ipxe";
-
-    public static string IpxeFor(Node node) =>
-        node.State == NodeState.Discovered ? Discovery : $"{node.Role.ToWire()}.ipxe";
-}
-
 /// <summary>Serves iPXE scripts by MAC and render previews by node name.</summary>
 public interface IBootScripts
 {
@@ -69,13 +60,16 @@ internal sealed partial class BootScripts(
             metrics.BootScript(template, rendered.Succeeded);
             if (!rendered.Succeeded)
             {
-                Log.RenderFailed(logger, template, rendered.Line, rendered.Error);
-                return (StatusCodes.Status200OK, ErrorScript($"cannot render {rendered.Template ?? template}{LineText(rendered.Line)}: {rendered.Error}"));
+                Log.RenderFailed(logger, rendered.Template ?? template, rendered.Line, rendered.Error);
+                var problem = $"cannot render {rendered.Template ?? template}{LineText(rendered.Line)}: {rendered.Error}";
+                return (StatusCodes.Status200OK, ErrorScript(problem, Render(BootTemplates.Error, contexts.For(node, mac, requester))));
             }
 
             if (node.State != NodeState.Discovered)
             {
-                await registry.RecordAsync(node.Name, NodeState.Booting, "boot-script", $"{template} served for {mac} to {requester?.ToString() ?? "unknown"}", Actors.Boot, cancellationToken);
+                // A node already booting keeps its clock, so one that loops on its script still times out.
+                var next = node.State == NodeState.Booting ? (NodeState?)null : NodeState.Booting;
+                await registry.RecordAsync(node.Name, next, "boot-script", $"{template} served for {mac} to {requester?.ToString() ?? "unknown"}", Actors.Boot, cancellationToken);
             }
 
             return (StatusCodes.Status200OK, rendered.Text);
@@ -136,8 +130,20 @@ internal sealed partial class BootScripts(
 
     private static string LineText(int? line) => line is null ? "" : $" line {line}";
 
-    /// <summary>An iPXE script that shows the problem and does not boot.</summary>
-    internal static string ErrorScript(string message)
+    /// <summary>An iPXE script that shows the problem and does not boot: the <c>error.ipxe</c> template (which asks
+    /// again later) with the problem printed first, or a fixed script when that template cannot be rendered either.</summary>
+    internal static string ErrorScript(string message, RenderResult? errorTemplate = null)
+    {
+        var echo = $"echo Fabric: {Sanitize(message)}\n";
+        if (errorTemplate is { Succeeded: true, Text: var text } && text.StartsWith("#!ipxe\n", StringComparison.Ordinal))
+        {
+            return "#!ipxe\n" + echo + text["#!ipxe\n".Length..];
+        }
+
+        return $"#!ipxe\n{echo}echo This machine will not boot from the network now.\nsleep 30\nexit 1\n";
+    }
+
+    private static string Sanitize(string message)
     {
         var safe = new StringBuilder(message.Length);
         foreach (var c in message)
@@ -145,7 +151,7 @@ internal sealed partial class BootScripts(
             safe.Append(c is '$' or '\r' or '\n' || char.IsControl(c) ? ' ' : c);
         }
 
-        return $"#!ipxe\necho Fabric: {safe}\necho This machine will not boot from the network now.\nsleep 30\nexit 1\n";
+        return safe.ToString();
     }
 
     private static partial class Log

@@ -4,6 +4,7 @@ using Fabric.Appliance.Api;
 using Fabric.Appliance.Boot;
 using Fabric.Appliance.Metrics;
 using Fabric.Appliance.Security;
+using Fabric.Boot;
 using Fabric.Registry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
@@ -18,6 +19,7 @@ public static class ApplianceHosting
     /// when there is any, nothing is registered and the host must not start.</summary>
     public static IReadOnlyList<string> AddFabricAppliance(this WebApplicationBuilder builder)
     {
+        UseInstalledDefaults(builder);
         var (options, problems) = FabricOptions.Load(builder.Configuration);
         if (options is null)
         {
@@ -37,6 +39,7 @@ public static class ApplianceHosting
         services.TryAddSingleton<IBootScripts, BootScripts>();
         services.TryAddSingleton<BootReports>();
         services.TryAddSingleton<BootTimeoutService>();
+        services.AddFabricBoot(builder.Configuration);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.AddMetrics();
         services.TryAddSingleton<ApplianceMetrics>();
@@ -47,6 +50,20 @@ public static class ApplianceHosting
         services.AddOpenApi();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         return problems;
+    }
+
+    /// <summary>When the appliance runs from another folder (e.g. the repository root), its content root has no
+    /// appsettings.json: the defaults installed next to the binary are then read first, below every other source.</summary>
+    private static void UseInstalledDefaults(WebApplicationBuilder builder)
+    {
+        var installed = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        var local = Path.Combine(builder.Environment.ContentRootPath, "appsettings.json");
+        if (File.Exists(installed) && !File.Exists(local))
+        {
+            var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path = installed, Optional = true };
+            source.ResolveFileProvider();
+            builder.Configuration.Sources.Insert(0, source);
+        }
     }
 
     /// <summary>Maps the REST API, the HTTP boot endpoints, <c>/healthz</c>, <c>/metrics</c> and <c>/openapi/v1.json</c>,

@@ -79,7 +79,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GetScript_TemplateError_ScriptThatPrintsErrorAndDoesNotBoot()
+    public async Task GetScript_TemplateError_ErrorTemplateWithTheProblemFirst()
     {
         await using var host = await ApplianceHost.StartAsync(services: s => s.AddSingleton<Fabric.Boot.IBootRenderer>(new FailingRenderer()));
         await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
@@ -89,9 +89,9 @@ public sealed class BootEndpointTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("#!ipxe\necho Fabric: cannot render hardware.ipxe line 7: missing value ", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("boot\n", text.Replace("not boot", "", StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.EndsWith("exit 1\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("\n# error script\nsleep 10\nchain again\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain("${", text, StringComparison.Ordinal);
+        Assert.Equal(Fabric.Core.NodeState.Registered, host.Registry.FindNode("h1")!.State);
     }
 
     [Fact]
@@ -102,7 +102,9 @@ public sealed class BootEndpointTests : IAsyncLifetime
         var response = await host.Client.GetAsync("/boot/52:54:00:00:00:01.ipxe");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.StartsWith("#!ipxe\necho Fabric:", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.StartsWith("#!ipxe\necho Fabric:", text, StringComparison.Ordinal);
+        Assert.EndsWith("sleep 30\nexit 1\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,10 +121,11 @@ public sealed class BootEndpointTests : IAsyncLifetime
 
     private sealed class FailingRenderer : Fabric.Boot.IBootRenderer
     {
-        public IReadOnlyCollection<string> TemplateNames => ["hardware.ipxe"];
+        public IReadOnlyCollection<string> TemplateNames => ["hardware.ipxe", "error.ipxe"];
 
-        public Fabric.Boot.RenderResult Render(string templateName, Fabric.Boot.BootContext context) =>
-            Fabric.Boot.RenderResult.Failed(templateName, 7, "missing value ${node.name}");
+        public Fabric.Boot.RenderResult Render(string templateName, Fabric.Boot.BootContext context) => templateName == "error.ipxe"
+            ? Fabric.Boot.RenderResult.Ok("#!ipxe\n# error script\nsleep 10\nchain again\n")
+            : Fabric.Boot.RenderResult.Failed(templateName, 7, "missing value ${node.name}");
     }
 
     private sealed class ThrowingRenderer : Fabric.Boot.IBootRenderer
