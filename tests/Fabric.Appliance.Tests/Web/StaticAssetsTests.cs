@@ -1,4 +1,5 @@
 using System.Net;
+using Fabric.Appliance.Pages;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -14,7 +15,7 @@ public sealed class StaticAssetsTests
         var contentRoot = Directory.CreateTempSubdirectory("fabric-web-root-").FullName;
         try
         {
-            await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+            await using var factory = new WebApplicationFactory<IndexModel>().WithWebHostBuilder(builder =>
             {
                 builder.UseEnvironment("Production");
                 builder.UseContentRoot(contentRoot);

@@ -1,3 +1,4 @@
+using Fabric.Appliance.Pages;
 using Fabric.Registry;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,14 +12,15 @@ namespace Fabric.Appliance.Tests.Web;
 
 /// <summary>A real appliance on Kestrel (127.0.0.1, port 0, a temporary data folder) and a headless Debian
 /// Chromium driven by Playwright. Playwright's own browsers are never downloaded: the system Chromium is
-/// launched by path.</summary>
+/// launched by path. The factory starts the entry point (Program.cs) of the assembly of
+/// <see cref="IndexModel"/>; <c>Program</c> itself is ambiguous here, the CLI has one too.</summary>
 public sealed class WebFixture : IAsyncLifetime
 {
     public const string AdminToken = "web-test-admin-token-0123456789";
     public const string ChromiumPath = "/usr/bin/chromium";
 
     private readonly string _dataDir = Directory.CreateTempSubdirectory("fabric-web-").FullName;
-    private WebApplicationFactory<Program>? _factory;
+    private WebApplicationFactory<IndexModel>? _factory;
     private IPlaywright? _playwright;
 
     public Uri BaseUrl { get; private set; } = null!;
@@ -32,7 +34,7 @@ public sealed class WebFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        _factory = new WebApplicationFactory<IndexModel>().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("Urls", "http://127.0.0.1:0");
             builder.UseSetting("Fabric:DataDir", _dataDir);
@@ -51,6 +53,8 @@ public sealed class WebFixture : IAsyncLifetime
             throw new InvalidOperationException(network.Error.ToString());
         }
 
+        // Generous waits: the machine running the tests may be busy (these are not timing assertions).
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -69,7 +73,7 @@ public sealed class WebFixture : IAsyncLifetime
             BaseURL = BaseUrl.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
         });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         return (context, page);

@@ -134,10 +134,10 @@ public sealed class WebPageTests(WebFixture fixture)
         var added = await registry.AddNodeAsync(new NodeInput { Name = name, Role = "router", Macs = [UniqueMac()] }, "test");
         Assert.True(added.Succeeded, added.Error?.ToString());
         var row = page.Locator($"#role-router tr[data-node='{name}']");
-        await Assertions.Expect(row).ToBeVisibleAsync(new() { Timeout = 12_000 });
+        await Assertions.Expect(row).ToBeVisibleAsync();
 
         await registry.RecordAsync(name, Fabric.Core.NodeState.Up, "test", "reported up", "test");
-        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("up", new() { Timeout = 12_000 });
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("up");
     }
 
     [Fact]
