@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+import urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 address, port, bootdir, events, kargs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -27,7 +28,7 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         if path.startswith("/boot/") and path.endswith(".ipxe") and "/files/" not in path:
-            mac = path[len("/boot/"):-len(".ipxe")]
+            mac = urllib.parse.unquote(path[len("/boot/"):-len(".ipxe")]).lower().replace("-", ":")
             base = f"http://{address}:{port}"
             script = (f"#!ipxe\nkernel {base}/boot/files/vmlinuz initrd=initrd.img {kargs} fabric.mac={mac}\n"
                       f"initrd {base}/boot/files/initrd.img\nboot\n").encode()
