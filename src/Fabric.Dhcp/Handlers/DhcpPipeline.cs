@@ -1,0 +1,95 @@
+using System.Text;
+using Fabric.Core;
+using Fabric.Dhcp.Leases;
+using Fabric.Dhcp.Protocol;
+
+namespace Fabric.Dhcp.Handlers;
+
+/// <summary>The ordered handler chain, and the one place a reply message is assembled from the request
+/// and the handlers' answer (RFC 2131 table 3).</summary>
+internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
+{
+    public IReadOnlyList<IDhcpHandler> Handlers { get; } = handlers;
+
+    public static DhcpPipeline Create(DhcpServerOptions options, LeaseEngine engine, IFabricDirectory directory, TimeProvider time)
+    {
+        var relays = options.TrustedRelays.Select(Ipv4.ToUInt32).ToHashSet();
+        IDhcpHandler[] chain = options.Proxy
+            ? [new RequestValidationHandler(relays), new ProxyDhcpHandler(), new NetbootHandler(options), new RelayAgentEchoHandler()]
+            :
+            [
+                new RequestValidationHandler(relays),
+                new NetworkSelectionHandler(directory, time),
+                new ReservationHandler(directory),
+                new LeaseHandler(engine, directory),
+                new NetbootHandler(options),
+                new RelayAgentEchoHandler(),
+            ];
+        return new DhcpPipeline(chain);
+    }
+
+    public async ValueTask<DhcpContext> RunAsync(DhcpPacket request, DhcpInterface iface, CancellationToken cancellationToken)
+    {
+        var context = new DhcpContext(request, iface);
+        foreach (var handler in Handlers)
+        {
+            if (await handler.HandleAsync(context, cancellationToken).ConfigureAwait(false) == HandlerResult.Stop)
+            {
+                break;
+            }
+        }
+
+        return context;
+    }
+
+    /// <summary>The reply message for a context with a reply, or null.</summary>
+    public static DhcpPacket? BuildReply(DhcpContext context)
+    {
+        if (context.Reply is not { } reply)
+        {
+            return null;
+        }
+
+        var req = context.Request;
+        var options = new DhcpOptionsBuilder().SetMessageType(reply.MessageType);
+        foreach (var o in reply.Options.Build().All)
+        {
+            if (o.Code != DhcpOptionCode.MessageType)
+            {
+                options.Set(o.Code, o.Value);
+            }
+        }
+
+        byte[] file = [];
+        if (reply.BootFile is { } name)
+        {
+            var bytes = Encoding.ASCII.GetBytes(name);
+            if (bytes.Length < 128)
+            {
+                file = bytes;
+            }
+        }
+
+        bool keepCiaddr = reply.MessageType == DhcpMessageType.Ack;
+        return new DhcpPacket
+        {
+            Op = BootOp.Reply,
+            HardwareType = req.HardwareType,
+            HardwareLength = req.HardwareLength,
+            TransactionId = req.TransactionId,
+            Flags = req.Flags,
+            ClientAddress = keepCiaddr ? req.ClientAddress : 0,
+            YourAddress = reply.MessageType == DhcpMessageType.Nak ? 0 : reply.YourAddress,
+            ServerAddress = reply.ServerAddress,
+            GatewayAddress = req.GatewayAddress,
+            ClientHardwareAddress = req.ClientHardwareAddress,
+            BootFile = file,
+            Options = options.Build(),
+        };
+    }
+
+    /// <summary>The size a reply may have: the client's option 57 when sane (RFC 2132 9.10: at least 576),
+    /// capped at an Ethernet frame.</summary>
+    public static int MaxReplySize(DhcpPacket request) =>
+        request.Options.MaxMessageSize is { } m && m >= DhcpPacket.DefaultMaxMessageSize ? Math.Min((int)m, 1500) : DhcpPacket.DefaultMaxMessageSize;
+}

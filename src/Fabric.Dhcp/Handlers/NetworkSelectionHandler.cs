@@ -1,0 +1,35 @@
+using Fabric.Core;
+
+namespace Fabric.Dhcp.Handlers;
+
+/// <summary>Finds the network a request belongs to (RFC 2131 4.3.1): the one containing giaddr when
+/// relayed, else the one containing the receiving interface's address. None means nothing is sent.</summary>
+internal sealed class NetworkSelectionHandler(IFabricDirectory directory, TimeProvider time) : IDhcpHandler
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+    private IReadOnlyList<Network> _networks = [];
+    private DateTimeOffset _loadedAt = DateTimeOffset.MinValue;
+
+    public async ValueTask<HandlerResult> HandleAsync(DhcpContext context, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - _loadedAt > CacheFor || now < _loadedAt)
+        {
+            _networks = await directory.ListNetworksAsync(cancellationToken).ConfigureAwait(false);
+            _loadedAt = now;
+        }
+
+        uint link = context.Request.GatewayAddress != 0 ? context.Request.GatewayAddress : context.Interface.AddressValue;
+        var address = Ipv4.FromUInt32(link);
+        foreach (var n in _networks)
+        {
+            if (n.Cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && n.Cidr.Contains(address))
+            {
+                context.Network = n;
+                return HandlerResult.Continue;
+            }
+        }
+
+        return context.Drop("no network for link");
+    }
+}

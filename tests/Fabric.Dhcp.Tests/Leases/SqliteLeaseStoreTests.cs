@@ -1,0 +1,79 @@
+using Fabric.Core;
+using Fabric.Dhcp.Leases;
+using Microsoft.Data.Sqlite;
+
+namespace Fabric.Dhcp.Tests.Leases;
+
+public sealed class SqliteLeaseStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fabric-leases-").FullName;
+
+    private string DbPath => Path.Combine(_dir, "leases.db");
+
+    private static LeaseRecord Rec(uint address, int mac, LeaseState state = LeaseState.Bound) =>
+        new(address, "boot", MacAddress.FromBytes([2, 0, 0, 0, (byte)(mac >> 8), (byte)mac]), [1, 2], "h" + mac, null, state,
+            DateTimeOffset.FromUnixTimeSeconds(1_800_000_000), DateTimeOffset.FromUnixTimeSeconds(1_800_003_600));
+
+    [Fact]
+    public async Task CommitAsync_ThenReopen_LeaseReloaded()
+    {
+        await using (var store = new SqliteLeaseStore(DbPath))
+        {
+            await store.CommitAsync(Rec(0x0a090064, 1));
+            await store.CommitAsync(Rec(0x0a090064, 1, LeaseState.Released));
+            await store.CommitAsync(Rec(0x0a090065, 2));
+        }
+
+        await using var reopened = new SqliteLeaseStore(DbPath);
+        var all = await reopened.LoadAsync();
+        Assert.Equal(2, all.Count);
+        Assert.Equal(LeaseState.Released, all[0].State);
+        Assert.Equal(new byte[] { 1, 2 }, all[0].ClientId);
+        Assert.Equal(Rec(0x0a090065, 2).Ends, all[1].Ends);
+        var view = await reopened.ListLeasesAsync();
+        Assert.Equal("10.9.0.101", view[1].Address.ToString());
+    }
+
+    [Fact]
+    public async Task CommitAsync_NewDatabase_InWalMode()
+    {
+        await using var store = new SqliteLeaseStore(DbPath);
+        await store.CommitAsync(Rec(1, 1));
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", cmd.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task CommitAsync_ConcurrentClients_GroupedIntoFewTransactions()
+    {
+        int batches = 0;
+        int maxBatch = 0;
+        await using var store = new SqliteLeaseStore(DbPath, (n, _) =>
+        {
+            Interlocked.Increment(ref batches);
+            InterlockedMax(ref maxBatch, n);
+        });
+        var tasks = Enumerable.Range(0, 2000).Select(i => store.CommitAsync(Rec((uint)(100 + i), i)).AsTask()).ToArray();
+        await Task.WhenAll(tasks);
+        Assert.Equal(2000, (await store.LoadAsync()).Count);
+        Assert.True(maxBatch > 1, $"largest batch {maxBatch}");
+        Assert.True(batches < 2000);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
