@@ -83,9 +83,13 @@ internal sealed partial class SqliteRegistry : IRegistry
 
     // ---- reads (snapshot) ----
 
-    public IReadOnlyList<Node> ListNodes(NodeRole? role = null) =>
-        _snapshot.Nodes.Values.Select(e => e.Node).Where(n => role is null || n.Role == role)
-            .OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+    public IReadOnlyList<Node> ListNodes(NodeRole? role = null)
+    {
+        var snapshot = _snapshot;
+        return role is { } only
+            ? snapshot.NodesOf(only).ToList()
+            : snapshot.Nodes.Values.Select(e => e.Node).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+    }
 
     public Node? FindNode(string name) =>
         _snapshot.Nodes.TryGetValue(Key(name), out var entry) ? entry.Node : null;
