@@ -1,8 +1,27 @@
+using Fabric.Appliance.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+var problems = builder.AddFabricAppliance();
+if (problems.Count > 0)
+{
+    Console.Error.WriteLine("fabric-appliance: cannot start, the settings have problems:");
+    foreach (var problem in problems)
+    {
+        Console.Error.WriteLine($"  {problem}");
+    }
+
+    return 2;
+}
+
 builder.Services.AddFabricDhcp(builder.Configuration);
+builder.Services.AddFabricTftp(builder.Configuration);
+builder.Services.AddFabricWeb(builder.Configuration);
+
 var app = builder.Build();
-app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
-app.Run();
+app.MapFabricAppliance();
+app.MapFabricWeb();
+await app.RunAsync();
+return 0;
 
 /// <summary>Entry point, visible to the test host.</summary>
 public partial class Program;

@@ -1,0 +1,117 @@
+using Fabric.Api.Contracts;
+using Fabric.Core;
+using Fabric.Registry;
+
+namespace Fabric.Appliance.Api;
+
+/// <summary>Between the domain records and the API's JSON types.</summary>
+internal static class DtoMapping
+{
+    public static NodeDto ToDto(this Node node) => new()
+    {
+        Name = node.Name,
+        Role = node.Role.ToWire(),
+        Macs = node.Macs.Select(m => m.ToString()).ToList(),
+        Ip = node.Ip?.ToString(),
+        Network = node.Network,
+        State = node.State.ToWire(),
+        Labels = node.Labels,
+        CpuCores = node.Hardware?.CpuCores,
+        MemoryMiB = node.Hardware?.MemoryMiB ?? node.Instance?.MemoryMiB,
+        Root = node.Hardware?.Root?.ToString(),
+        Pair = node.Storage?.Pair,
+        AoeShelf = node.Storage?.AoeShelf,
+        Volumes = node.Storage?.Volumes.Select(v => new VolumeDto(v.Name, v.Slot, v.SizeBytes, v.BackingPath)).ToList(),
+        NfsExports = node.Storage?.NfsExports,
+        VCpus = node.Instance?.VCpus,
+        DiskVolume = node.Instance?.DiskVolume,
+        Hypervisor = node.Instance?.Hypervisor,
+        CreatedAt = node.CreatedAt,
+        UpdatedAt = node.UpdatedAt,
+    };
+
+    public static NetworkDto ToDto(this Network network) => new()
+    {
+        Name = network.Name,
+        Cidr = network.Cidr.ToString(),
+        Gateway = network.Gateway?.ToString(),
+        Dns = network.Dns.Select(d => d.ToString()).ToList(),
+        PoolStart = network.PoolStart?.ToString(),
+        PoolEnd = network.PoolEnd?.ToString(),
+        Vlan = network.Vlan,
+        LeaseSeconds = (int)network.LeaseTime.TotalSeconds,
+        ServeUnknown = network.ServeUnknown,
+    };
+
+    public static NodeEventDto ToDto(this NodeEvent e) => new(e.Id, e.Node, e.At, e.Kind, e.Message, e.Actor);
+
+    public static LeaseDto ToDto(this Lease lease) =>
+        new(lease.Address.ToString(), lease.Mac.ToString(), lease.Hostname, lease.Node, lease.State.ToString().ToLowerInvariant(), lease.Starts, lease.Ends);
+
+    public static NodeInput ToInput(this CreateNodeRequest request)
+    {
+        IReadOnlyList<string>? macs = request.Macs;
+        var field = "macs";
+        if (request.Mac is not null)
+        {
+            macs = [request.Mac, .. request.Macs ?? []];
+            field = request.Macs is null ? "mac" : "macs";
+        }
+
+        return new NodeInput
+        {
+            Name = request.Name,
+            Role = request.Role,
+            Macs = macs,
+            MacField = macs is null ? "mac" : field,
+            Ip = request.Ip,
+            Network = request.Network,
+            Labels = request.Labels,
+            CpuCores = request.CpuCores,
+            MemoryMiB = request.MemoryMiB,
+            Root = request.Root,
+            Pair = request.Pair,
+            AoeShelf = request.AoeShelf,
+            Volumes = request.Volumes?.Select(ToInput).ToList(),
+            NfsExports = request.NfsExports,
+            VCpus = request.VCpus,
+            DiskVolume = request.DiskVolume,
+            Hypervisor = request.Hypervisor,
+        };
+    }
+
+    public static NodeChanges ToChanges(this PatchNodeRequest request) => new()
+    {
+        Role = request.Role,
+        Macs = request.Macs,
+        Ip = request.Ip,
+        Network = request.Network,
+        State = request.State,
+        Labels = request.Labels,
+        CpuCores = request.CpuCores,
+        MemoryMiB = request.MemoryMiB,
+        Root = request.Root,
+        Pair = request.Pair,
+        AoeShelf = request.AoeShelf,
+        Volumes = request.Volumes?.Select(ToInput).ToList(),
+        NfsExports = request.NfsExports,
+        VCpus = request.VCpus,
+        DiskVolume = request.DiskVolume,
+        Hypervisor = request.Hypervisor,
+    };
+
+    public static NetworkInput ToInput(this CreateNetworkRequest request) => new()
+    {
+        Name = request.Name,
+        Cidr = request.Cidr,
+        Gateway = request.Gateway,
+        Dns = request.Dns,
+        PoolStart = request.PoolStart,
+        PoolEnd = request.PoolEnd,
+        Vlan = request.Vlan,
+        LeaseSeconds = request.LeaseSeconds,
+        ServeUnknown = request.ServeUnknown,
+    };
+
+    private static VolumeInput ToInput(VolumeDto volume) => new(volume.Name, volume.Slot, volume.SizeBytes, volume.BackingPath);
+}

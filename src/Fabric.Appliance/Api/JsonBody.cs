@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Fabric.Api.Contracts;
+
+namespace Fabric.Appliance.Api;
+
+/// <summary>Reads a JSON request body, turning every way it can be wrong into a problem: not JSON (415),
+/// malformed (400 naming the JSON path), too large (413), empty (400).</summary>
+internal static class JsonBody
+{
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.Field(StatusCodes.Status415UnsupportedMediaType, "body", "send the body as JSON with 'Content-Type: application/json'"));
+        }
+
+        try
+        {
+            var value = await request.ReadFromJsonAsync<T>(FabricJson.Options, cancellationToken);
+            return value is null ? (null, Problems.Field(StatusCodes.Status400BadRequest, "body", "a JSON object is required")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            return (null, Problems.Field(StatusCodes.Status400BadRequest, field, $"malformed JSON: {FirstSentence(e.Message)}"));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(request.HttpContext));
+        }
+    }
+
+    public static IResult TooLarge(HttpContext context)
+    {
+        var limit = context.RequestServices.GetRequiredService<Hosting.FabricOptions>().MaxRequestBodyBytes;
+        return Problems.Field(StatusCodes.Status413PayloadTooLarge, "body", $"the request body is larger than {limit} bytes");
+    }
+
+    private static string FirstSentence(string message)
+    {
+        int end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end > 0 ? message[..end] : message.TrimEnd('.');
+    }
+}

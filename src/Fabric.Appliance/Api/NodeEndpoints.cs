@@ -1,0 +1,92 @@
+using Fabric.Api.Contracts;
+using Fabric.Appliance.Boot;
+using Fabric.Appliance.Security;
+using Fabric.Core;
+using Fabric.Registry;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Fabric.Appliance.Api;
+
+/// <summary><c>/api/v1/nodes</c>: the node registry, its event log, render previews and boot reports.</summary>
+internal static class NodeEndpoints
+{
+    public static RouteGroupBuilder MapNodeEndpoints(this RouteGroupBuilder api)
+    {
+        var nodes = api.MapGroup("/nodes").WithTags("nodes");
+
+        nodes.MapGet("", (IRegistry registry, [FromQuery] string? role) =>
+        {
+            NodeRole? filter = null;
+            if (role is not null)
+            {
+                if (!NodeEnumNames.TryParseRole(role, out var parsed))
+                {
+                    return Problems.Field(400, "role", $"'{role}' is not a role: storage, hardware, instance or router");
+                }
+
+                filter = parsed;
+            }
+
+            return Results.Ok(registry.ListNodes(filter).Select(n => n.ToDto()).ToList());
+        }).Produces<List<NodeDto>>().ProducesValidationProblem();
+
+        nodes.MapPost("", async (HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
+        {
+            var (request, problem) = await JsonBody.ReadAsync<CreateNodeRequest>(context.Request, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var result = await registry.AddNodeAsync(request!.ToInput(), Authorization.Actor(context), cancellationToken);
+            return result.Succeeded
+                ? Results.Created($"/api/v1/nodes/{result.Value.Name}", result.Value.ToDto())
+                : Problems.From(result.Error);
+        }).RequireAdminToken().Accepts<CreateNodeRequest>("application/json").Produces<NodeDto>(201)
+            .ProducesValidationProblem().ProducesProblem(409).ProducesProblem(413);
+
+        nodes.MapGet("/{name}", (string name, IRegistry registry) =>
+            registry.FindNode(name) is { } node ? Results.Ok(node.ToDto()) : NotFound(name))
+            .Produces<NodeDto>().ProducesProblem(404);
+
+        nodes.MapPatch("/{name}", async (string name, HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
+        {
+            var (request, problem) = await JsonBody.ReadAsync<PatchNodeRequest>(context.Request, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var result = await registry.UpdateNodeAsync(name, request!.ToChanges(), Authorization.Actor(context), cancellationToken);
+            return result.Succeeded ? Results.Ok(result.Value.ToDto()) : Problems.From(result.Error);
+        }).RequireAdminToken().Accepts<PatchNodeRequest>("application/json").Produces<NodeDto>()
+            .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
+
+        nodes.MapDelete("/{name}", async (string name, HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
+        {
+            var result = await registry.RemoveNodeAsync(name, Authorization.Actor(context), cancellationToken);
+            return result.Succeeded ? Results.NoContent() : Problems.From(result.Error);
+        }).RequireAdminToken().Produces(204).ProducesProblem(404);
+
+        nodes.MapGet("/{name}/events", async (string name, IRegistry registry, CancellationToken cancellationToken) =>
+        {
+            var result = await registry.ListEventsAsync(name, cancellationToken: cancellationToken);
+            return result.Succeeded ? Results.Ok(result.Value.Select(e => e.ToDto()).ToList()) : Problems.From(result.Error);
+        }).Produces<List<NodeEventDto>>().ProducesProblem(404);
+
+        nodes.MapGet("/{name}/render/{template}", async (string name, string template, HttpContext context, IBootScripts scripts, CancellationToken cancellationToken) =>
+            await scripts.PreviewAsync(name, template, context.Connection.RemoteIpAddress, cancellationToken))
+            .Produces<string>(200, "text/plain").ProducesProblem(404).ProducesProblem(500);
+
+        nodes.MapPost("/{name}/boot-events", async (string name, HttpContext context, BootReports reports, CancellationToken cancellationToken) =>
+        {
+            var (request, problem) = await JsonBody.ReadAsync<BootEventRequest>(context.Request, cancellationToken);
+            return problem ?? await reports.ReportAsync(name, request!, context, cancellationToken);
+        }).Accepts<BootEventRequest>("application/json").Produces(204)
+            .ProducesValidationProblem().ProducesProblem(401).ProducesProblem(404).ProducesProblem(409);
+
+        return api;
+    }
+
+    public static IResult NotFound(string name) => Problems.Field(404, "name", $"no node named '{name}'");
+}

@@ -1,0 +1,39 @@
+using System.Net;
+using Fabric.Appliance.Hosting;
+using Fabric.Boot;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Fabric.Appliance.Boot;
+
+/// <summary>Where booting nodes reach the appliance: <c>Fabric:PublicUrl</c>, or else the first address the HTTP
+/// server is bound to (a wildcard address read as 127.0.0.1).</summary>
+public sealed class ApplianceUrls(FabricOptions options, IServiceProvider services)
+{
+    public Uri HttpBase
+    {
+        get
+        {
+            if (options.PublicUrl is not null)
+            {
+                return options.PublicUrl;
+            }
+
+            var bound = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+            var text = bound ?? options.Urls.FirstOrDefault() ?? "http://127.0.0.1:8080";
+            text = text.Replace("://*", "://127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal)
+                .Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal);
+            return Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : new Uri("http://127.0.0.1:8080");
+        }
+    }
+
+    /// <summary>The TFTP server address nodes use (next-server), or null when TFTP is off.</summary>
+    public string? TftpServer => options.TftpEndpoint switch
+    {
+        null => null,
+        { Address: var a } when a.Equals(IPAddress.Any) => HttpBase.Host,
+        { Address: var a } => a.ToString(),
+    };
+
+    public ApplianceEndpoints Endpoints => new(HttpBase, TftpServer);
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using Fabric.Api.Contracts;
+using Fabric.Appliance.Api;
+using Fabric.Appliance.Hosting;
+using Fabric.Appliance.Security;
+using Fabric.Core;
+using Fabric.Registry;
+
+namespace Fabric.Appliance.Boot;
+
+/// <summary>Boot reports from nodes (<c>POST /api/v1/nodes/{name}/boot-events</c>): <c>initramfs</c> and
+/// <c>root-mounted</c> keep a node <c>booting</c>, <c>up</c> makes it <c>up</c>, <c>failed</c> makes it <c>failed</c>.
+/// Each report is an event with its timing and source address.</summary>
+public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens tokens, TimeProvider time)
+{
+    public static readonly IReadOnlyList<string> Stages = ["initramfs", "root-mounted", "up", "failed"];
+    public const int MaxMessageLength = 2000;
+
+    internal async Task<IResult> ReportAsync(string name, BootEventRequest request, HttpContext context, CancellationToken cancellationToken)
+    {
+        var token = Authorization.BearerToken(context);
+        string actor;
+        if (admin.Matches(token))
+        {
+            actor = Actors.Admin;
+        }
+        else if (tokens.Matches(name, token))
+        {
+            actor = Actors.Node(name.ToLowerInvariant());
+        }
+        else
+        {
+            return Problems.Unauthorized(context, token is null
+                ? "boot reports need 'Authorization: Bearer TOKEN' with the node's boot token"
+                : $"the bearer token is not the boot token of node '{name}'");
+        }
+
+        var errors = new List<FieldError>();
+        var stage = request.Stage?.Trim().ToLowerInvariant();
+        if (stage is null || !Stages.Contains(stage))
+        {
+            errors.Add(new FieldError("stage", $"'{request.Stage}' is not a boot stage: {string.Join(", ", Stages)}"));
+        }
+
+        if (request.Message is { Length: > MaxMessageLength })
+        {
+            errors.Add(new FieldError("message", $"a message is at most {MaxMessageLength} characters"));
+        }
+
+        if (request.UptimeSeconds is < 0 or > 1e9 || (request.UptimeSeconds is double u && double.IsNaN(u)))
+        {
+            errors.Add(new FieldError("uptimeSeconds", "uptime is a number of seconds, 0 or more"));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Fields(400, "The request has invalid fields", errors);
+        }
+
+        var node = registry.FindNode(name);
+        if (node is null)
+        {
+            return NodeEndpoints.NotFound(name);
+        }
+
+        if (node.State == NodeState.Retired)
+        {
+            return Problems.Field(409, "name", $"node '{node.Name}' is retired");
+        }
+
+        NodeState? next = stage switch
+        {
+            "up" => NodeState.Up,
+            "failed" => NodeState.Failed,
+            _ when node.State is NodeState.Booting or NodeState.Discovered => null,
+            _ => NodeState.Booting,
+        };
+
+        var result = await registry.RecordAsync(node.Name, next, $"boot-{stage}", Describe(stage!, request, node, context), actor, cancellationToken);
+        return result.Succeeded ? Results.NoContent() : Problems.From(result.Error);
+    }
+
+    private string Describe(string stage, BootEventRequest request, Node node, HttpContext context)
+    {
+        var parts = new List<string> { string.IsNullOrWhiteSpace(request.Message) ? stage : $"{stage}: {request.Message.Trim()}" };
+        if (request.UptimeSeconds is double uptime)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"uptime {uptime:0.0} s"));
+        }
+
+        if (node.State == NodeState.Booting && registry.StateChangedAt(node.Name) is { } since)
+        {
+            var elapsed = time.GetUtcNow() - since;
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalSeconds:0.0} s since the boot script"));
+        }
+
+        var from = context.Connection.RemoteIpAddress;
+        if (from is not null)
+        {
+            parts.Add($"from {(from.IsIPv4MappedToIPv6 ? from.MapToIPv4() : from)}");
+        }
+
+        return string.Join("; ", parts);
+    }
+}
+
+/// <summary>Marks nodes that stay <c>booting</c> longer than <c>Fabric:BootTimeout</c> as <c>failed</c>.</summary>
+internal sealed partial class BootTimeoutService(IRegistry registry, FabricOptions options, TimeProvider time, ILogger<BootTimeoutService> logger) : BackgroundService
+{
+    public TimeSpan Interval => TimeSpan.FromSeconds(Math.Clamp(options.BootTimeout.TotalSeconds / 4, 1, 30));
+
+    public async Task<IReadOnlyList<Node>> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        var failed = await registry.FailStuckBootsAsync(options.BootTimeout, cancellationToken);
+        foreach (var node in failed)
+        {
+            Log.BootTimedOut(logger, node.Name, options.BootTimeout);
+        }
+
+        return failed;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Interval, time, stoppingToken);
+                await SweepAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.SweepFailed(logger, e);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Node {Node} did not report 'up' within {Timeout}; marked failed")]
+        public static partial void BootTimedOut(ILogger logger, string node, TimeSpan timeout);
+
+        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Boot timeout sweep failed")]
+        public static partial void SweepFailed(ILogger logger, Exception exception);
+    }
+}

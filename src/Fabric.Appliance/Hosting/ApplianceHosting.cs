@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Fabric.Api.Contracts;
+using Fabric.Appliance.Api;
+using Fabric.Appliance.Boot;
+using Fabric.Appliance.Metrics;
+using Fabric.Appliance.Security;
+using Fabric.Boot;
+using Fabric.Registry;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Fabric.Appliance.Hosting;
+
+/// <summary>Wires the appliance: settings, registry, tokens, REST API, HTTP boot, metrics and OpenAPI.</summary>
+public static class ApplianceHosting
+{
+    /// <summary>Reads and checks the settings and registers the appliance's services. Returns every settings problem;
+    /// when there is any, nothing is registered and the host must not start.</summary>
+    public static IReadOnlyList<string> AddFabricAppliance(this WebApplicationBuilder builder)
+    {
+        var (options, problems) = FabricOptions.Load(builder.Configuration);
+        if (options is null)
+        {
+            return problems;
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRegistry>(sp =>
+            FabricRegistry.Open(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<Core.IFabricDirectory>(sp => sp.GetRequiredService<IRegistry>());
+        services.TryAddSingleton(sp => new AdminToken(options));
+        services.TryAddSingleton(sp => new BootTokens(options));
+        services.TryAddSingleton<ApplianceUrls>();
+        services.TryAddSingleton<IBootContextFactory, BootContextFactory>();
+        services.TryAddSingleton<IBootScripts, BootScripts>();
+        services.TryAddSingleton<Fabric.Tftp.Files.ITftpVirtualFiles, TftpBootFiles>();
+        services.TryAddSingleton<BootReports>();
+        services.TryAddSingleton<BootTimeoutService>();
+        services.AddFabricBoot(builder.Configuration);
+        services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
+        services.AddMetrics();
+        services.TryAddSingleton<ApplianceMetrics>();
+        services.TryAddSingleton<PrometheusExporter>();
+
+        services.ConfigureHttpJsonOptions(o => FabricJson.Configure(o.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        return problems;
+    }
+
+    /// <summary>Maps the REST API, the HTTP boot endpoints, <c>/healthz</c>, <c>/metrics</c> and <c>/openapi/v1.json</c>,
+    /// and opens the registry and token files so that start-up fails early.</summary>
+    public static WebApplication MapFabricAppliance(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<FabricOptions>();
+        app.Services.GetRequiredService<IRegistry>();
+        app.Services.GetRequiredService<AdminToken>();
+        app.Services.GetRequiredService<BootTokens>();
+        var metrics = app.Services.GetRequiredService<ApplianceMetrics>();
+        app.Services.GetRequiredService<PrometheusExporter>();
+
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            // Counted when the response starts, so a client that has its answer also sees it counted.
+            var started = Stopwatch.GetTimestamp();
+            context.Response.OnStarting(() =>
+            {
+                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } raw ? "/" + raw.Trim('/') : "unmatched";
+                metrics.Request(context.Request.Method, route, context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+                return Task.CompletedTask;
+            });
+
+            if (context.Request.ContentLength > options.MaxRequestBodyBytes)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await JsonBody.TooLarge(context).ExecuteAsync(context);
+                return;
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            }
+
+            await next(context);
+        });
+
+        app.MapOpenApi();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("appliance");
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"))
+            .WithTags("appliance").ExcludeFromDescription();
+
+        var api = app.MapGroup("/api/v1");
+        api.MapNodeEndpoints();
+        api.MapNetworkEndpoints();
+        app.MapBootEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,49 @@
+namespace Fabric.Boot;
+
+/// <summary>Options of the boot renderer, bound from <c>Fabric:Boot</c> (plus <c>Fabric:TemplatesDir</c>).</summary>
+public sealed record BootRenderOptions
+{
+    /// <summary>Folder of the templates; empty = the <c>templates</c> folder next to the app or up the
+    /// tree from the content root.</summary>
+    public string? TemplatesDir { get; set; }
+
+    /// <summary>Set after binding: whether <see cref="TemplatesDir"/> names an existing folder.</summary>
+    internal bool TemplatesDirFound { get; set; }
+
+    public string KernelName { get; set; } = "vmlinuz";
+
+    public string InitrdName { get; set; } = "initrd.img";
+
+    /// <summary>Seconds a waiting script (discovery, failed boot) sleeps before it tries again.</summary>
+    public int RetrySeconds { get; set; } = 5;
+
+    /// <summary>How often the templates folder is checked for changed files; zero = on every render.</summary>
+    public TimeSpan ReloadCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Every problem with the options, empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (RetrySeconds is < 1 or > 3600)
+        {
+            errors.Add("Fabric:Boot:RetrySeconds must be between 1 and 3600.");
+        }
+
+        if (string.IsNullOrWhiteSpace(KernelName) || KernelName.Any(c => !BootText.IsSafe(c)))
+        {
+            errors.Add("Fabric:Boot:KernelName must be a plain file name.");
+        }
+
+        if (string.IsNullOrWhiteSpace(InitrdName) || InitrdName.Any(c => !BootText.IsSafe(c)))
+        {
+            errors.Add("Fabric:Boot:InitrdName must be a plain file name.");
+        }
+
+        if (ReloadCheckInterval < TimeSpan.Zero)
+        {
+            errors.Add("Fabric:Boot:ReloadCheckInterval must not be negative.");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+using Fabric.Core;
+
+namespace Fabric.Registry.Storage;
+
+/// <summary>A node with what the store keeps about it beyond the domain record.</summary>
+internal sealed record NodeEntry(long Id, Node Node, DateTimeOffset StateChangedAt);
+
+/// <summary>An immutable copy of the registry, swapped whole after every committed write, so readers (one
+/// call per DHCP or TFTP packet) never lock and never see half a change.</summary>
+internal sealed record RegistrySnapshot(
+    ImmutableDictionary<string, NodeEntry> Nodes,
+    ImmutableDictionary<MacAddress, string> Macs,
+    ImmutableDictionary<uint, string> Ips,
+    ImmutableSortedDictionary<string, Network> Networks)
+{
+    public static RegistrySnapshot Empty { get; } = new(
+        ImmutableDictionary.Create<string, NodeEntry>(StringComparer.Ordinal),
+        ImmutableDictionary<MacAddress, string>.Empty,
+        ImmutableDictionary<uint, string>.Empty,
+        ImmutableSortedDictionary.Create<string, Network>(StringComparer.Ordinal));
+
+    public RegistrySnapshot WithNode(NodeEntry entry)
+    {
+        var snapshot = Nodes.TryGetValue(entry.Node.Name, out var old) ? WithoutNode(old.Node.Name) : this;
+        var macs = snapshot.Macs.SetItems(entry.Node.Macs.Select(m => KeyValuePair.Create(m, entry.Node.Name)));
+        var ips = entry.Node.Ip is null ? snapshot.Ips : snapshot.Ips.SetItem(Ipv4.ToUInt32(entry.Node.Ip), entry.Node.Name);
+        return snapshot with { Nodes = snapshot.Nodes.SetItem(entry.Node.Name, entry), Macs = macs, Ips = ips };
+    }
+
+    public RegistrySnapshot WithoutNode(string name)
+    {
+        if (!Nodes.TryGetValue(name, out var entry))
+        {
+            return this;
+        }
+
+        var macs = Macs.RemoveRange(entry.Node.Macs);
+        var ips = entry.Node.Ip is null ? Ips : Ips.Remove(Ipv4.ToUInt32(entry.Node.Ip));
+        return this with { Nodes = Nodes.Remove(name), Macs = macs, Ips = ips };
+    }
+
+    public Node? NodeByMac(MacAddress mac) =>
+        Macs.TryGetValue(mac, out var name) && Nodes.TryGetValue(name, out var entry) ? entry.Node : null;
+
+    public Node? NodeByIp(uint ip) =>
+        Ips.TryGetValue(ip, out var name) && Nodes.TryGetValue(name, out var entry) ? entry.Node : null;
+}

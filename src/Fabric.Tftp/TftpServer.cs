@@ -1,0 +1,385 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using Fabric.Tftp.Channel;
+using Fabric.Tftp.Commands;
+using Fabric.Tftp.Files;
+using Fabric.Tftp.Transfer;
+using Microsoft.Extensions.Logging;
+
+namespace Fabric.Tftp;
+
+/// <summary>
+/// The read-only TFTP server: one listening socket takes requests, each accepted read request runs on its
+/// own ephemeral socket bound to the address the request arrived on. Writes are refused with error 2.
+/// Transfers are limited in number; when the limit is reached a new request evicts the oldest transfer
+/// whose client never acknowledged anything (a spoofed or silent request), or else is answered "server busy".
+/// </summary>
+public sealed partial class TftpServer : IAsyncDisposable
+{
+    private const int RequestBufferSize = 2048;
+
+    private readonly TftpServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly TftpFileProvider _files;
+    private readonly TftpMetrics _metrics;
+    private readonly TftpNegotiationLimits _limits;
+    private readonly ConcurrentDictionary<TransferSession, Task> _sessions = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _socket;
+    private Task? _listener;
+    private int _reserved;
+
+    public TftpServer(
+        TftpServerOptions options,
+        ILogger<TftpServer> logger,
+        ITftpVirtualFiles? virtualFiles = null,
+        TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid TFTP options: " + string.Join(" ", errors), nameof(options));
+        }
+
+        _options = options;
+        _logger = logger;
+        _clock = timeProvider ?? TimeProvider.System;
+        _files = new TftpFileProvider(options.Root, new TftpFileCache(options.CacheMaxFileBytes, options.CacheMaxTotalBytes), virtualFiles);
+        _metrics = new TftpMetrics(meterFactory, () => ActiveTransfers);
+        _limits = new TftpNegotiationLimits(options.MaxBlockSize, options.MaxWindowSize);
+    }
+
+    /// <summary>The bound listening endpoint (with the real port when the options said 0).</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>Transfers admitted and not yet finished.</summary>
+    public int ActiveTransfers => Volatile.Read(ref _reserved);
+
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var endpoint = _options.Endpoint!;
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any);
+                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.PacketInformation, true);
+            }
+            else
+            {
+                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
+            }
+
+            socket.Bind(endpoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _socket = socket;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        Log.Listening(_logger, LocalEndPoint, _files.Root);
+        _listener = Task.Run(() => ListenAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket?.Dispose();
+        if (_listener is not null)
+        {
+            await _listener.ConfigureAwait(false);
+        }
+
+        foreach (var session in _sessions.Keys)
+        {
+            session.Abort(TransferFailure.Stopped);
+        }
+
+        await Task.WhenAll(_sessions.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _metrics.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        var socket = _socket!;
+        var buffer = GC.AllocateArray<byte>(RequestBufferSize, pinned: true);
+        EndPoint any = socket.AddressFamily == AddressFamily.InterNetworkV6
+            ? new IPEndPoint(IPAddress.IPv6Any, 0)
+            : new IPEndPoint(IPAddress.Any, 0);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            SocketReceiveMessageFromResult result;
+            try
+            {
+                result = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                switch (SocketErrors.Classify(ex.SocketErrorCode))
+                {
+                    case SocketErrorKind.Transient:
+                        Log.TransientSocketError(_logger, ex.SocketErrorCode, LocalEndPoint);
+                        continue;
+                    case SocketErrorKind.BackOff:
+                        Log.TransientSocketError(_logger, ex.SocketErrorCode, LocalEndPoint);
+                        await Task.Delay(TimeSpan.FromMilliseconds(100), _clock, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    default:
+                        Log.FatalSocketError(_logger, ex, LocalEndPoint);
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            return;
+                        }
+
+                        await Task.Delay(TimeSpan.FromSeconds(1), _clock, cancellationToken).ConfigureAwait(false);
+                        continue;
+                }
+            }
+
+            var client = (IPEndPoint)result.RemoteEndPoint;
+            var local = LocalEndPoint!.Address.Equals(IPAddress.Any) || LocalEndPoint.Address.Equals(IPAddress.IPv6Any)
+                ? result.PacketInformation.Address
+                : LocalEndPoint.Address;
+            HandleRequest(buffer.AsSpan(0, result.ReceivedBytes), client, local, cancellationToken);
+        }
+    }
+
+    private void HandleRequest(ReadOnlySpan<byte> datagram, IPEndPoint client, IPAddress local, CancellationToken cancellationToken)
+    {
+        if (datagram.Length < 2)
+        {
+            _metrics.Malformed();
+            return;
+        }
+
+        var opcode = (TftpOpcode)BinaryPrimitives.ReadUInt16BigEndian(datagram);
+        if (opcode == TftpOpcode.WriteRequest)
+        {
+            // Read-only: nothing is ever written (RFC 1350 error 2).
+            Reply(client, TftpErrorCode.AccessViolation, "read-only server");
+            Log.Refused(_logger, client, "(write request)", (int)TftpErrorCode.AccessViolation, "read-only server");
+            return;
+        }
+
+        if (opcode != TftpOpcode.ReadRequest)
+        {
+            // DATA, ACK, ERROR or OACK on the request port, or garbage: dropped, never answered (no loops).
+            _metrics.Malformed();
+            return;
+        }
+
+        if (!TftpRequest.TryParse(datagram, out var request, out var error))
+        {
+            _metrics.Malformed();
+            Log.MalformedRequest(_logger, client, error.Message);
+            Reply(client, error.Code, error.Message);
+            return;
+        }
+
+        if (!TryReserve(client))
+        {
+            Log.Busy(_logger, client, request!.Filename, ActiveTransfers);
+            Reply(client, TftpErrorCode.NotDefined, "server busy");
+            return;
+        }
+
+        _ = StartTransferAsync(request!, client, local, cancellationToken);
+    }
+
+    private bool TryReserve(IPEndPoint client)
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref _reserved);
+            if (current < _options.MaxTransfers)
+            {
+                if (Interlocked.CompareExchange(ref _reserved, current + 1, current) == current)
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            // Full: evict the oldest transfer whose client never acknowledged anything.
+            TransferSession? victim = null;
+            foreach (var session in _sessions.Keys)
+            {
+                if (!session.Confirmed && session.Transfer.State == TransferState.Running
+                    && (victim is null || session.StartTimestamp < victim.StartTimestamp))
+                {
+                    victim = session;
+                }
+            }
+
+            if (victim is null)
+            {
+                return false;
+            }
+
+            if (victim.TryTransferSlot())
+            {
+                // The victim's slot passes to the new request; its own cleanup will not release it again.
+                victim.Abort(TransferFailure.Evicted);
+                Log.Evicted(_logger, client);
+                return true;
+            }
+        }
+    }
+
+    private async Task StartTransferAsync(TftpRequest request, IPEndPoint client, IPAddress local, CancellationToken cancellationToken)
+    {
+        TransferSession? session = null;
+        try
+        {
+            var opened = await _files.OpenAsync(request.Filename, client, cancellationToken).ConfigureAwait(false);
+            if (opened.Content is null)
+            {
+                Reply(client, opened.Code, opened.Message);
+                Log.Refused(_logger, client, request.Filename, (int)opened.Code, opened.Message);
+                Release();
+                return;
+            }
+
+            var content = opened.Content;
+            if (request.Mode == TftpMode.NetAscii)
+            {
+                if (content.Length > _options.MaxNetasciiBytes)
+                {
+                    content.Dispose();
+                    Reply(client, TftpErrorCode.NotDefined, "file too large for netascii");
+                    Release();
+                    return;
+                }
+
+                var raw = new byte[content.Length];
+                content.Read(0, raw);
+                content.Dispose();
+                content = new MemoryContent(NetAscii.Encode(raw));
+            }
+
+            var negotiated = TftpOptionNegotiator.Negotiate(request.Options, content.Length, _limits);
+            var socket = new Socket(client.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                if (client.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    socket.DualMode = LocalEndPoint!.AddressFamily == AddressFamily.InterNetworkV6 && _socket!.DualMode;
+                }
+
+                socket.SendBufferSize = Math.Max(256 * 1024, negotiated.WindowSize * (negotiated.BlockSize + 64));
+                socket.Bind(new IPEndPoint(local, 0));
+            }
+            catch
+            {
+                socket.Dispose();
+                content.Dispose();
+                throw;
+            }
+
+            session = new TransferSession(
+                socket,
+                client,
+                _clock,
+                request.Filename,
+                channel => new ReadTransfer(content, negotiated, channel, _clock, _options.RetransmitTimeout, _options.MaxRetries));
+            session.UnknownTransferId += (s, stranger) => Log.UnknownTransferId(_logger, s.Client, stranger.ToString());
+            _metrics.Started();
+            Log.TransferStarted(_logger, client, request.Filename, content.Length, negotiated.BlockSize, negotiated.WindowSize);
+            var run = session.RunAsync(_stopping.Token);
+            _sessions[session] = run;
+            await run.ConfigureAwait(false);
+            Finish(session);
+        }
+        catch (Exception ex)
+        {
+            Log.FatalSocketError(_logger, ex, new IPEndPoint(local, 0));
+            if (session is null)
+            {
+                Reply(client, TftpErrorCode.NotDefined, "internal error");
+                Release();
+            }
+            else
+            {
+                Finish(session);
+            }
+        }
+    }
+
+    private void Finish(TransferSession session)
+    {
+        var transfer = session.Transfer;
+        long elapsedMs = (long)_clock.GetElapsedTime(session.StartTimestamp).TotalMilliseconds;
+        if (transfer.State == TransferState.Completed)
+        {
+            _metrics.Completed(transfer.BytesSent, transfer.Retransmits);
+            Log.TransferCompleted(_logger, session.Client, session.File, transfer.BytesSent, elapsedMs, transfer.Retransmits);
+        }
+        else
+        {
+            string reason = transfer.Failure.ToString().ToLowerInvariant();
+            _metrics.Failed(reason, transfer.BytesSent, transfer.Retransmits);
+            Log.TransferFailed(_logger, session.Client, session.File, reason, transfer.BytesSent, transfer.BlockSize, transfer.WindowSize);
+        }
+
+        _sessions.TryRemove(session, out _);
+        session.Dispose();
+        if (session.TryReleaseSlot())
+        {
+            Release();
+        }
+    }
+
+    private void Release() => Interlocked.Decrement(ref _reserved);
+
+    private void Reply(IPEndPoint client, TftpErrorCode code, string message)
+    {
+        _metrics.Error(code);
+        Span<byte> packet = stackalloc byte[300];
+        if (!new TftpError(code, message).TryWrite(packet, out int written))
+        {
+            return;
+        }
+
+        try
+        {
+            _socket?.SendTo(packet[..written], SocketFlags.None, client);
+        }
+        catch (SocketException ex)
+        {
+            Log.TransientSocketError(_logger, ex.SocketErrorCode, client);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}

@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Fabric.Tftp.Commands;
+using Fabric.Tftp.Files;
+
+namespace Fabric.Tftp.Transfer;
+
+/// <summary>Where a transfer sends its datagrams (the transfer's own socket, or a test double).</summary>
+internal interface ITransferChannel
+{
+    void Send(ReadOnlySpan<byte> datagram);
+}
+
+internal enum TransferState
+{
+    Running,
+    Completed,
+    Failed,
+}
+
+internal enum TransferFailure
+{
+    None,
+    Timeout,
+    ClientError,
+    ReadError,
+    Evicted,
+    Stopped,
+}
+
+/// <summary>
+/// One read transfer as a state machine, free of sockets and threads: it is fed the client's datagrams
+/// and timer ticks and sends through an <see cref="ITransferChannel"/>.
+/// States: awaiting the ACK of the OACK (RFC 2347), then sending windows of blocks (RFC 7440; a window of
+/// one block is RFC 1350 lock-step). An ACK for block n (the last of the window, or an earlier one when the
+/// client lost a block) acknowledges every block up to n and the next window starts at n + 1. An ACK of a
+/// block already acknowledged is ignored, so duplicates never cause a resend (Sorcerer's Apprentice, RFC 1123
+/// 4.2.3.1); only the retransmission timer resends, at most <c>maxRetries</c> times in a row.
+/// Block numbers are 16 bits on the wire and wrap from 65535 to 0; the machine counts them in 64 bits.
+/// </summary>
+internal sealed class ReadTransfer : IDisposable
+{
+    private readonly ITftpContent _content;
+    private readonly ITransferChannel _channel;
+    private readonly TimeProvider _clock;
+    private readonly int _blockSize;
+    private readonly int _windowSize;
+    private readonly long _timeoutTicks;
+    private readonly int _maxRetries;
+    private readonly long _lastBlock;
+    private readonly byte[]? _oack;
+    private byte[]? _buffer;
+
+    // Next block the client has not acknowledged (0 while the OACK is unacknowledged), and next block to send.
+    private long _windowStart;
+    private long _nextToSend;
+    private int _retries;
+
+    public ReadTransfer(
+        ITftpContent content,
+        TftpNegotiatedOptions options,
+        ITransferChannel channel,
+        TimeProvider clock,
+        TimeSpan retransmitTimeout,
+        int maxRetries)
+    {
+        _content = content;
+        _channel = channel;
+        _clock = clock;
+        _blockSize = options.BlockSize;
+        _windowSize = options.WindowSize;
+        var timeout = options.Timeout ?? retransmitTimeout;
+        _timeoutTicks = (long)(timeout.TotalSeconds * clock.TimestampFrequency);
+        _maxRetries = maxRetries;
+        _lastBlock = (content.Length / _blockSize) + 1;
+        _buffer = ArrayPool<byte>.Shared.Rent(_blockSize + TftpWire.HeaderLength);
+        if (options.Accepted.Count > 0)
+        {
+            var oack = new TftpOptionAck(options.Accepted);
+            var scratch = new byte[512];
+            oack.TryWrite(scratch, out int written);
+            _oack = scratch[..written];
+        }
+    }
+
+    public TransferState State { get; private set; }
+
+    public TransferFailure Failure { get; private set; }
+
+    /// <summary>True once the client acknowledged anything: it is a real client, not a spoofed or silent one.</summary>
+    public bool Confirmed { get; private set; }
+
+    public long DeadlineTimestamp { get; private set; }
+
+    public long BytesSent { get; private set; }
+
+    public long Retransmits { get; private set; }
+
+    public int BlockSize => _blockSize;
+
+    public int WindowSize => _windowSize;
+
+    public long Length => _content.Length;
+
+    /// <summary>Sends the OACK, or the first window when there is nothing to acknowledge.</summary>
+    public void Start()
+    {
+        if (_oack is not null)
+        {
+            _windowStart = 0;
+            _channel.Send(_oack);
+            Arm();
+        }
+        else
+        {
+            _windowStart = 1;
+            SendWindow(1);
+        }
+    }
+
+    public void OnDatagram(ReadOnlySpan<byte> datagram)
+    {
+        if (State != TransferState.Running || datagram.Length < 4)
+        {
+            return;
+        }
+
+        var opcode = (TftpOpcode)BinaryPrimitives.ReadUInt16BigEndian(datagram);
+        if (opcode == TftpOpcode.Error)
+        {
+            if (TftpError.TryParse(datagram, out _))
+            {
+                Finish(TransferState.Failed, TransferFailure.ClientError);
+            }
+
+            return;
+        }
+
+        if (opcode != TftpOpcode.Ack || !TftpAck.TryParse(datagram, out var ack))
+        {
+            return;
+        }
+
+        // The acknowledged block, widened to 64 bits relative to the last block already acknowledged.
+        long acknowledged = _windowStart - 1;
+        ushort delta = (ushort)(ack.Block - (ushort)acknowledged);
+        long block = acknowledged + delta;
+        if (_windowStart == 0)
+        {
+            // Awaiting ACK 0 for the OACK.
+            if (ack.Block != 0)
+            {
+                return;
+            }
+
+            Confirmed = true;
+            _windowStart = 1;
+            _retries = 0;
+            SendWindow(1);
+            return;
+        }
+
+        if (delta == 0 || block >= _nextToSend)
+        {
+            // A duplicate, or a block never sent: never answered (Sorcerer's Apprentice).
+            return;
+        }
+
+        Confirmed = true;
+        _retries = 0;
+        if (block >= _lastBlock)
+        {
+            Finish(TransferState.Completed, TransferFailure.None);
+            return;
+        }
+
+        _windowStart = block + 1;
+        SendWindow(_windowStart);
+    }
+
+    /// <summary>Called when the clock may have passed the deadline: resends the window, or gives up.</summary>
+    public void OnTimer()
+    {
+        if (State != TransferState.Running || _clock.GetTimestamp() < DeadlineTimestamp)
+        {
+            return;
+        }
+
+        if (++_retries > _maxRetries)
+        {
+            Finish(TransferState.Failed, TransferFailure.Timeout);
+            return;
+        }
+
+        if (_windowStart == 0)
+        {
+            Retransmits++;
+            _channel.Send(_oack);
+            Arm();
+        }
+        else
+        {
+            long before = BytesSent;
+            long sent = SendWindow(_windowStart);
+            Retransmits += sent;
+            BytesSent = before;
+        }
+    }
+
+    /// <summary>Stops the transfer from outside (eviction, shutdown).</summary>
+    public void Abort(TransferFailure reason)
+    {
+        if (State == TransferState.Running)
+        {
+            Finish(TransferState.Failed, reason);
+        }
+    }
+
+    public TimeSpan TimeUntilDeadline() =>
+        TimeSpan.FromSeconds(Math.Max(0, DeadlineTimestamp - _clock.GetTimestamp()) / (double)_clock.TimestampFrequency);
+
+    private long SendWindow(long first)
+    {
+        long end = Math.Min(first + _windowSize - 1, _lastBlock);
+        long count = 0;
+        for (long block = first; block <= end; block++)
+        {
+            if (!SendBlock(block))
+            {
+                return count;
+            }
+
+            count++;
+        }
+
+        _nextToSend = end + 1;
+        Arm();
+        return count;
+    }
+
+    private bool SendBlock(long block)
+    {
+        var buffer = _buffer!;
+        long offset = (block - 1) * _blockSize;
+        int length = (int)Math.Clamp(_content.Length - offset, 0, _blockSize);
+        TftpData.WriteHeader(buffer, (ushort)block);
+        int read;
+        try
+        {
+            read = _content.Read(offset, buffer.AsSpan(TftpWire.HeaderLength, length));
+        }
+        catch (IOException)
+        {
+            read = -1;
+        }
+
+        if (read != length)
+        {
+            SendError(TftpErrorCode.NotDefined, "read error");
+            Finish(TransferState.Failed, TransferFailure.ReadError);
+            return false;
+        }
+
+        _channel.Send(buffer.AsSpan(0, TftpWire.HeaderLength + length));
+        BytesSent += length;
+        return true;
+    }
+
+    private void SendError(TftpErrorCode code, string message)
+    {
+        Span<byte> packet = stackalloc byte[300];
+        if (new TftpError(code, message).TryWrite(packet, out int written))
+        {
+            _channel.Send(packet[..written]);
+        }
+    }
+
+    private void Arm() => DeadlineTimestamp = _clock.GetTimestamp() + _timeoutTicks;
+
+    private void Finish(TransferState state, TransferFailure failure)
+    {
+        State = state;
+        Failure = failure;
+    }
+
+    public void Dispose()
+    {
+        if (State == TransferState.Running)
+        {
+            Finish(TransferState.Failed, TransferFailure.Stopped);
+        }
+
+        _content.Dispose();
+        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace Fabric.Integration.Tftp;
+
+/// <summary>The real TFTP clients the tests drive, each as an argument array.</summary>
+public static class TftpClients
+{
+    public static (string File, string[] Args) Command(string client, string host, int port, string remote, string local) => client switch
+    {
+        "tftp-hpa" => ("tftp", [host, port.ToString(), "-m", "binary", "-c", "get", remote, local]),
+        "atftp" => ("atftp", ["--get", "-r", remote, "-l", local, host, port.ToString()]),
+        "atftp-1468" => ("atftp", ["--get", "-r", remote, "-l", local, "--option", "blksize 1468", host, port.ToString()]),
+        "atftp-1468-w16" => ("atftp", ["--get", "-r", remote, "-l", local, "--option", "blksize 1468", "--option", "windowsize 16", host, port.ToString()]),
+        "curl-1468" => ("curl", ["-s", "-S", "--tftp-blksize", "1468", "-o", local, $"tftp://{host}:{port}/{remote}"]),
+        "busybox-1468" => ("busybox", ["tftp", "-g", "-r", remote, "-l", local, "-b", "1468", host, port.ToString()]),
+        _ => throw new ArgumentOutOfRangeException(nameof(client)),
+    };
+}

@@ -1,0 +1,59 @@
+using Dapper;
+using Fabric.Core;
+using Fabric.Registry.Storage;
+
+namespace Fabric.Registry.Tests;
+
+public sealed class RegistryMigrationTests
+{
+    [Fact]
+    public void Open_NewDatabase_IsAtLatestVersionInWalMode()
+    {
+        using var dir = new TempDir();
+        using (FabricRegistry.Open(dir.Database))
+        {
+        }
+
+        using var connection = SqliteRegistry.OpenConnection($"Data Source={dir.Database}");
+        Assert.Equal(Migrator.LatestVersion, Migrator.CurrentVersion(connection));
+        Assert.Equal("wal", connection.ExecuteScalar<string>("PRAGMA journal_mode"));
+        Assert.Equal(2, connection.ExecuteScalar<long>("PRAGMA synchronous")); // FULL
+        Assert.True(Migrator.LatestVersion >= 2);
+    }
+
+    [Fact]
+    public async Task Open_VersionOneDatabase_MigratesAndKeepsData()
+    {
+        using var dir = new TempDir();
+        using (var connection = SqliteRegistry.OpenConnection($"Data Source={dir.Database}"))
+        {
+            Assert.Equal(1, Migrator.Apply(connection, targetVersion: 1));
+            connection.Execute("""
+                INSERT INTO networks (name, cidr, gateway, dns, lease_seconds, serve_unknown, created_at) VALUES ('boot', '10.0.0.0/24', '10.0.0.1', '10.0.0.1', 3600, 1, 1000);
+                INSERT INTO nodes (id, name, role, state, created_at, updated_at) VALUES (7, 'hnode01', 'hardware', 'up', 1000, 2000);
+                INSERT INTO node_macs (mac, node_id, position) VALUES ('52:54:00:00:00:07', 7, 0);
+                INSERT INTO node_ips (ip, node_id, network) VALUES ('10.0.0.7', 7, 'boot');
+                INSERT INTO node_labels (node_id, key, value) VALUES (7, 'rack', 'r2');
+                INSERT INTO node_fields (node_id, cpu_cores, root) VALUES (7, 8, 'aoe-md:e0.1,e1.1');
+                INSERT INTO node_events (node, at, kind, message, actor) VALUES ('hnode01', 1000, 'created', 'by hand', 'admin');
+                """);
+            Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => connection.ExecuteScalar("SELECT state_changed_at FROM nodes"));
+        }
+
+        using var registry = FabricRegistry.Open(dir.Database);
+
+        var node = registry.FindNode("hnode01")!;
+        Assert.Equal(NodeState.Up, node.State);
+        Assert.Equal("52:54:00:00:00:07", node.Macs.Single().ToString());
+        Assert.Equal("10.0.0.7", node.Ip!.ToString());
+        Assert.Equal("r2", node.Labels["rack"]);
+        Assert.Equal(8, node.Hardware!.CpuCores);
+        Assert.Equal(RootTransport.AoeMd, node.Hardware.Root!.Transport);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(2000), registry.StateChangedAt("hnode01"));
+        Assert.True(registry.FindNetwork("boot")!.ServeUnknown);
+        Assert.Equal("by hand", (await registry.ListEventsAsync("hnode01")).Value!.Single().Message);
+        using var check = SqliteRegistry.OpenConnection($"Data Source={dir.Database}");
+        Assert.Equal(Migrator.LatestVersion, Migrator.CurrentVersion(check));
+        Assert.Equal([1, 2], check.Query<int>("SELECT version FROM schema_version ORDER BY version"));
+    }
+}
