@@ -4,12 +4,13 @@
 # joined by a veth pair. Both namespaces are made here and removed on exit. Run as root:
 #   tests/bench/tftp/run.sh                 # everything
 #   SERVERS="fabric atftpd" CONCURRENCY="200" CONC_MIB=8 tests/bench/tftp/run.sh
+#   CONCURRENCY="" RUNS=3 tests/bench/tftp/run.sh   # single transfers only
 # Prints a Markdown table; copy it into RESULTS.md with the command used.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 SERVERS=${SERVERS:-"fabric tftpd-hpa atftpd dnsmasq"}
-CONCURRENCY=${CONCURRENCY:-"200 500"}
+CONCURRENCY=${CONCURRENCY-"200 500"}
 CONC_MIB=${CONC_MIB:-32}
 SINGLE_MIB=${SINGLE_MIB:-64}
 RUNS=${RUNS:-2}
