@@ -5,10 +5,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // Usage: Fabric.Tftp.TestHost --root DIR --endpoint ADDR:PORT [--max-transfers N] [--timeout-ms N]
-//        [--retries N] [--verbose]
-// Prints "LISTENING <endpoint>" once bound, then serves until standard input closes or SIGTERM.
+//        [--retries N] [--verbose] [--no-stdin]
+// Prints "LISTENING <endpoint>" once bound, then serves until standard input closes (unless --no-stdin) or SIGTERM.
 var options = new TftpServerOptions();
 bool verbose = false;
+bool watchStdin = true;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -32,6 +33,9 @@ for (int i = 0; i < args.Length; i++)
         case "--verbose":
             verbose = true;
             break;
+        case "--no-stdin":
+            watchStdin = false;
+            break;
         default:
             Console.Error.WriteLine($"unknown argument {args[i]}");
             return 2;
@@ -54,14 +58,17 @@ using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Creat
         ctx.Cancel = true;
         done.TrySetResult();
     });
-_ = Task.Run(() =>
+if (watchStdin)
 {
-    while (Console.In.Read() >= 0)
+    _ = Task.Run(() =>
     {
-    }
+        while (Console.In.Read() >= 0)
+        {
+        }
 
-    done.TrySetResult();
-});
+        done.TrySetResult();
+    });
+}
 await done.Task;
 await server.StopAsync();
 return 0;

@@ -18,10 +18,8 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     private readonly Socket _socket;
     private readonly SocketAddress _client;
     private readonly ReadTransfer _transfer;
-    private readonly TimeProvider _clock;
     private readonly Lock _lock = new();
-    private readonly CancellationTokenSource _stop = new();
-    private ITimer? _timer;
+    private int _aborted;
     private int _disposed;
 
     // 0: this session holds a transfer slot; 1: the slot went to another request; 2: released.
@@ -33,7 +31,6 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         Client = client;
         _client = client.Serialize();
         _transfer = createTransfer(this);
-        _clock = clock;
         File = file;
         StartTimestamp = clock.GetTimestamp();
     }
@@ -60,58 +57,99 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
 
     public event Action<TransferSession, IPEndPoint>? UnknownTransferId;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the transfer on a dedicated thread blocked in recvfrom: each ACK wakes exactly the thread that
+    /// answers it, with no hop through the thread pool (the lowest latency per block, as in a process-per-client
+    /// server). The socket's receive timeout is a fraction of the retransmission timeout, so the same thread
+    /// also fires retransmissions. The task completes when the thread ends.
+    /// </summary>
+    public Task RunAsync(CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    Run(cancellationToken);
+                }
+                finally
+                {
+                    done.TrySetResult();
+                }
+            },
+            256 * 1024)
+        {
+            IsBackground = true,
+            Name = "tftp transfer",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run(CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(static s => ((TransferSession)s!).Abort(TransferFailure.Stopped), this);
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         try
         {
             lock (_lock)
             {
                 _transfer.Start();
-                if (_transfer.State == TransferState.Running)
-                {
-                    _timer = _clock.CreateTimer(static s => ((TransferSession)s!).OnTimer(), this, _transfer.TimeUntilDeadline(), Timeout.InfiniteTimeSpan);
-                }
             }
 
+            var slice = _transfer.TimeUntilDeadline() / 4;
+            _socket.ReceiveTimeout = (int)Math.Clamp(slice.TotalMilliseconds, 10, 250);
             var from = new SocketAddress(_socket.AddressFamily);
             while (_transfer.State == TransferState.Running)
             {
                 int received;
                 try
                 {
-                    received = await _socket.ReceiveFromAsync(buffer.AsMemory(0, ReceiveBufferSize), SocketFlags.None, from, linked.Token).ConfigureAwait(false);
+                    received = _socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+                {
+                    lock (_lock)
+                    {
+                        _transfer.OnTimer();
+                    }
+
+                    continue;
                 }
                 catch (SocketException ex) when (SocketErrors.Classify(ex.SocketErrorCode) != SocketErrorKind.Fatal)
                 {
                     continue;
                 }
 
+                if (Volatile.Read(ref _aborted) != 0)
+                {
+                    break;
+                }
+
                 if (!from.Equals(_client))
                 {
                     AnswerStranger(from);
-                    continue;
+                }
+                else
+                {
+                    lock (_lock)
+                    {
+                        _transfer.OnDatagram(buffer.AsSpan(0, received));
+                    }
                 }
 
                 lock (_lock)
                 {
-                    _transfer.OnDatagram(buffer.AsSpan(0, received));
+                    _transfer.OnTimer();
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
         }
         catch (ObjectDisposedException)
         {
         }
         catch (SocketException)
         {
-            lock (_lock)
-            {
-                _transfer.Abort(TransferFailure.Stopped);
-            }
         }
         finally
         {
@@ -123,7 +161,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         }
     }
 
-    /// <summary>Ends the transfer from outside (eviction, shutdown); the receive loop then returns.</summary>
+    /// <summary>Ends the transfer from outside (eviction, shutdown): the blocked receive is woken at once.</summary>
     public void Abort(TransferFailure reason)
     {
         lock (_lock)
@@ -131,7 +169,20 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
             _transfer.Abort(reason);
         }
 
-        Cancel();
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            try
+            {
+                // On Linux shutdown() wakes a thread blocked in recvfrom on a UDP socket.
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
     }
 
     public void Send(ReadOnlySpan<byte> datagram)
@@ -172,37 +223,6 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         }
     }
 
-    private void OnTimer()
-    {
-        lock (_lock)
-        {
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                return;
-            }
-
-            _transfer.OnTimer();
-            if (_transfer.State == TransferState.Running)
-            {
-                _timer?.Change(_transfer.TimeUntilDeadline(), Timeout.InfiniteTimeSpan);
-                return;
-            }
-        }
-
-        Cancel();
-    }
-
-    private void Cancel()
-    {
-        try
-        {
-            _stop.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
-
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -212,11 +232,9 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
 
         lock (_lock)
         {
-            _timer?.Dispose();
             _transfer.Dispose();
         }
 
         _socket.Dispose();
-        _stop.Dispose();
     }
 }

@@ -275,7 +275,9 @@ internal sealed class ReadTransfer : IDisposable
         }
     }
 
-    private void Arm() => DeadlineTimestamp = _clock.GetTimestamp() + _timeoutTicks;
+    // Exponential backoff (RFC 1123 4.2.3.2): each consecutive timeout doubles the wait, up to 16x, so an
+    // overloaded or slow client has about 31 timeouts' worth of time before it is dropped with 5 retries.
+    private void Arm() => DeadlineTimestamp = _clock.GetTimestamp() + (_timeoutTicks << Math.Min(_retries, 4));
 
     private void Finish(TransferState state, TransferFailure failure)
     {

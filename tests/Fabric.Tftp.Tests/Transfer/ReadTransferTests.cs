@@ -202,12 +202,16 @@ public class ReadTransferTests
         Assert.Equal(2, transfer.Retransmits);
         channel.Sent.Clear();
 
+        // Backoff: the next wait is twice as long.
+        clock.Advance(Timeout);
+        transfer.OnTimer();
+        Assert.Empty(channel.Sent);
         clock.Advance(Timeout);
         transfer.OnTimer();
         Assert.Equal(2, channel.Sent.Count);
         channel.Sent.Clear();
 
-        clock.Advance(Timeout);
+        clock.Advance(4 * Timeout);
         transfer.OnTimer();
         Assert.Empty(channel.Sent);
         Assert.Equal(TransferState.Failed, transfer.State);
@@ -233,9 +237,11 @@ public class ReadTransferTests
         clock.Advance(Timeout);
         transfer.OnTimer();
         transfer.OnDatagram(Packets.Ack(1));
+        channel.Sent.Clear();
         clock.Advance(Timeout);
         transfer.OnTimer();
         Assert.Equal(TransferState.Running, transfer.State);
+        Assert.Single(channel.Sent);
     }
 
     [Fact]
