@@ -15,8 +15,11 @@ if (problems.Count > 0)
 
 builder.Services.AddFabricDhcp(builder.Configuration);
 builder.Services.AddFabricTftp(builder.Configuration);
+builder.Services.AddFabricWeb(builder.Configuration);
+
 var app = builder.Build();
 app.MapFabricAppliance();
+app.MapFabricWeb();
 await app.RunAsync();
 return 0;
 

@@ -36,6 +36,7 @@ public static class ApplianceHosting
         services.TryAddSingleton<ApplianceUrls>();
         services.TryAddSingleton<IBootContextFactory, BootContextFactory>();
         services.TryAddSingleton<IBootScripts, BootScripts>();
+        services.TryAddSingleton<Fabric.Tftp.Files.ITftpVirtualFiles, TftpBootFiles>();
         services.TryAddSingleton<BootReports>();
         services.TryAddSingleton<BootTimeoutService>();
         services.AddFabricBoot(builder.Configuration);

@@ -51,12 +51,14 @@ internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
         }
 
         var req = context.Request;
-        var options = new DhcpOptionsBuilder().SetMessageType(reply.MessageType);
-        foreach (var o in reply.Options.Build().All)
+        // Message type first (RFC 2131 does not require it, but some PXE ROMs look for it there).
+        var built = reply.Options.Build().All;
+        var list = new List<DhcpOption>(built.Count + 1) { new(DhcpOptionCode.MessageType, [(byte)reply.MessageType]) };
+        foreach (var o in built)
         {
             if (o.Code != DhcpOptionCode.MessageType)
             {
-                options.Set(o.Code, o.Value);
+                list.Add(o);
             }
         }
 
@@ -84,7 +86,7 @@ internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
             GatewayAddress = req.GatewayAddress,
             ClientHardwareAddress = req.ClientHardwareAddress,
             BootFile = file,
-            Options = options.Build(),
+            Options = new DhcpOptions([.. list]),
         };
     }
 

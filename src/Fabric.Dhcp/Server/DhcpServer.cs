@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
@@ -123,6 +124,10 @@ internal sealed partial class DhcpServer : BackgroundService
             {
                 return;
             }
+            catch (SocketException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
             catch (SocketException ex)
             {
                 // Transient (e.g. ICMP port unreachable reported on the socket): keep serving.
@@ -228,23 +233,27 @@ internal sealed partial class DhcpServer : BackgroundService
 
     private async ValueTask SendAsync(Socket socket, DhcpInterface iface, DhcpContext context, DhcpPacket reply, IPEndPoint source, CancellationToken ct)
     {
-        var buffer = new byte[1500];
-        int max = DhcpPipeline.MaxReplySize(context.Request);
-        if (!reply.TryWrite(buffer, out int n, max))
-        {
-            _metrics.Dropped("reply too large");
-            return;
-        }
-
+        var buffer = ArrayPool<byte>.Shared.Rent(1500);
         var destination = ReplyRouting.Choose(context.Request, reply.MessageType, source, iface.LocalPort, _options.ProxyPort);
         try
         {
+            int max = DhcpPipeline.MaxReplySize(context.Request);
+            if (!reply.TryWrite(buffer, out int n, max))
+            {
+                _metrics.Dropped("reply too large");
+                return;
+            }
+
             await socket.SendToAsync(buffer.AsMemory(0, n), SocketFlags.None, destination, ct).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
             Log.SendFailed(_logger, destination.ToString(), iface.Name, ex.SocketErrorCode.ToString());
             return;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         switch (reply.MessageType)

@@ -140,9 +140,10 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         {
             _socket.SendTo(datagram, SocketFlags.None, _client);
         }
-        catch (SocketException ex) when (SocketErrors.Classify(ex.SocketErrorCode) != SocketErrorKind.Fatal)
+        catch (SocketException)
         {
-            // Lost like any datagram; the retransmission timer covers it.
+            // A datagram that could not be sent (buffer full, unreachable, refused by a firewall) is lost like any
+            // other and the retransmission timer covers it; a socket that is really broken fails its receive.
             SendErrors++;
         }
         catch (ObjectDisposedException)

@@ -15,6 +15,7 @@ public sealed class TftpFiles : IDisposable
         ("m33.bin", 33 << 20),
         ("m100.bin", 100 << 20),
         ("k256.bin", 256 << 10),
+        ("k64.bin", 64 << 10),
     ];
 
     private readonly Dictionary<string, string> _hashes = [];

@@ -1,0 +1,7 @@
+namespace Fabric.Appliance.Web;
+
+/// <summary>The actor recorded in node events for changes made on the web page.</summary>
+internal static class WebActor
+{
+    public const string Name = "admin (web)";
+}

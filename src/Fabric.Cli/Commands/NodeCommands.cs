@@ -1,0 +1,254 @@
+using System.CommandLine;
+using System.Globalization;
+using Fabric.Api.Contracts;
+using Fabric.Cli.Output;
+
+namespace Fabric.Cli.Commands;
+
+/// <summary><c>fabric node add|list|show|set|rm|events</c>.</summary>
+internal static class NodeCommands
+{
+    public static Command Create(CliEnvironment environment)
+    {
+        var node = new Command("node", "Register, change, list and remove nodes");
+        node.Add(Add(environment));
+        node.Add(List(environment));
+        node.Add(Show(environment));
+        node.Add(Set(environment));
+        node.Add(Remove(environment));
+        node.Add(Events(environment));
+        return node;
+    }
+
+    private static Argument<string> NameArgument() => new("name") { Description = "Node name (host-name rules)" };
+
+    private static Command Add(CliEnvironment environment)
+    {
+        var name = NameArgument();
+        var macs = new Option<string[]>("--mac") { Description = "A MAC address in any common notation; repeat for more NICs", Required = true, AllowMultipleArgumentsPerToken = false };
+        var role = new Option<string>("--role", "-r") { Description = "hardware, storage, instance or router", Required = true };
+        var fields = new NodeFieldOptions();
+        var output = CliApp.OutputOption();
+        var command = new Command("add", "Register a node") { name, macs, role, output };
+        fields.AddTo(command);
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var request = new CreateNodeRequest
+            {
+                Name = parse.GetValue(name),
+                Role = parse.GetValue(role),
+                Mac = parse.GetValue(macs) is [var single] ? single : null,
+                Macs = parse.GetValue(macs) is { Length: > 1 } several ? several : null,
+                Ip = parse.GetValue(fields.Ip),
+                Network = parse.GetValue(fields.Network),
+                Root = parse.GetValue(fields.Root),
+                AoeShelf = parse.GetValue(fields.Shelf),
+                Pair = parse.GetValue(fields.Pair),
+                CpuCores = parse.GetValue(fields.CpuCores),
+                MemoryMiB = parse.GetValue(fields.MemoryMiB),
+                Labels = fields.Labels(parse),
+            };
+            var created = await api.PostAsync<NodeDto>("/api/v1/nodes", request, cancellationToken);
+            if (CliApp.IsJson(parse, output))
+            {
+                CliApp.WriteJson(environment, created);
+            }
+            else
+            {
+                environment.Output.WriteLine($"added {created.Role} node {created.Name}: {string.Join(", ", created.Macs)}{(created.Ip is null ? "" : $", {created.Ip}")}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command List(CliEnvironment environment)
+    {
+        var role = new Option<string?>("--role", "-r") { Description = "Only nodes of this role" };
+        var output = CliApp.OutputOption();
+        var command = new Command("list", "List nodes") { role, output };
+        command.Aliases.Add("ls");
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var filter = parse.GetValue(role);
+            var path = filter is null ? "/api/v1/nodes" : $"/api/v1/nodes?role={Uri.EscapeDataString(filter)}";
+            var nodes = await api.GetAsync<List<NodeDto>>(path, cancellationToken);
+            if (CliApp.IsJson(parse, output))
+            {
+                CliApp.WriteJson(environment, nodes);
+                return;
+            }
+
+            Table.Write(environment.Output, ["NAME", "ROLE", "STATE", "IP", "MACS", "ROOT"],
+                nodes.Select(n => (IReadOnlyList<string?>)[n.Name, n.Role, n.State, n.Ip ?? "-", string.Join(",", n.Macs), n.Root ?? (n.AoeShelf is int s ? $"shelf {s}" : "-")]));
+        }));
+        return command;
+    }
+
+    private static Command Show(CliEnvironment environment)
+    {
+        var name = NameArgument();
+        var output = CliApp.OutputOption();
+        var command = new Command("show", "Show one node") { name, output };
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var node = await api.GetAsync<NodeDto>($"/api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(name)!)}", cancellationToken);
+            if (CliApp.IsJson(parse, output))
+            {
+                CliApp.WriteJson(environment, node);
+                return;
+            }
+
+            Table.WriteFields(environment.Output,
+            [
+                ("name", node.Name),
+                ("role", node.Role),
+                ("state", node.State),
+                ("macs", string.Join(", ", node.Macs)),
+                ("ip", node.Ip),
+                ("network", node.Network),
+                ("root", node.Root),
+                ("cpu cores", node.CpuCores?.ToString(CultureInfo.InvariantCulture)),
+                ("memory MiB", node.MemoryMiB?.ToString(CultureInfo.InvariantCulture)),
+                ("pair", node.Pair),
+                ("aoe shelf", node.AoeShelf?.ToString(CultureInfo.InvariantCulture)),
+                ("volumes", node.Volumes is null ? null : string.Join(", ", node.Volumes.Select(v => $"{v.Name} (slot {v.Slot}, {v.BackingPath})"))),
+                ("nfs exports", node.NfsExports is null ? null : string.Join(", ", node.NfsExports)),
+                ("vcpus", node.VCpus?.ToString(CultureInfo.InvariantCulture)),
+                ("disk volume", node.DiskVolume),
+                ("hypervisor", node.Hypervisor),
+                ("labels", string.Join(", ", node.Labels.Select(l => $"{l.Key}={l.Value}"))),
+                ("created", node.CreatedAt.ToString("u", CultureInfo.InvariantCulture)),
+                ("updated", node.UpdatedAt.ToString("u", CultureInfo.InvariantCulture)),
+            ]);
+        }));
+        return command;
+    }
+
+    private static Command Set(CliEnvironment environment)
+    {
+        var name = NameArgument();
+        var role = new Option<string?>("--role", "-r") { Description = "New role (drops the old role's fields)" };
+        var state = new Option<string?>("--state") { Description = "registered, discovered, booting, up, failed or retired" };
+        var macs = new Option<string[]?>("--mac") { Description = "Replace the node's MACs; repeat for more NICs" };
+        var fields = new NodeFieldOptions();
+        var output = CliApp.OutputOption();
+        var command = new Command("set", "Change a node's fields") { name, role, state, macs, output };
+        fields.AddTo(command);
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var request = new PatchNodeRequest
+            {
+                Role = parse.GetValue(role),
+                State = parse.GetValue(state),
+                Macs = parse.GetValue(macs) is { Length: > 0 } m ? m : null,
+                Ip = parse.GetValue(fields.Ip),
+                Network = parse.GetValue(fields.Network),
+                Root = parse.GetValue(fields.Root),
+                AoeShelf = parse.GetValue(fields.Shelf),
+                Pair = parse.GetValue(fields.Pair),
+                CpuCores = parse.GetValue(fields.CpuCores),
+                MemoryMiB = parse.GetValue(fields.MemoryMiB),
+                Labels = fields.Labels(parse),
+            };
+            var node = await api.PatchAsync<NodeDto>($"/api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(name)!)}", request, cancellationToken);
+            if (CliApp.IsJson(parse, output))
+            {
+                CliApp.WriteJson(environment, node);
+            }
+            else
+            {
+                environment.Output.WriteLine($"updated node {node.Name}: {node.Role}, {node.State}{(node.Ip is null ? "" : $", {node.Ip}")}{(node.Root is null ? "" : $", root {node.Root}")}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command Remove(CliEnvironment environment)
+    {
+        var name = NameArgument();
+        var command = new Command("rm", "Remove a node") { name };
+        command.Aliases.Add("remove");
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var value = parse.GetValue(name)!;
+            await api.DeleteAsync($"/api/v1/nodes/{Uri.EscapeDataString(value)}", cancellationToken);
+            environment.Output.WriteLine($"removed node {value}");
+        }));
+        return command;
+    }
+
+    private static Command Events(CliEnvironment environment)
+    {
+        var name = NameArgument();
+        var output = CliApp.OutputOption();
+        var command = new Command("events", "Show a node's event log") { name, output };
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var events = await api.GetAsync<List<NodeEventDto>>($"/api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(name)!)}/events", cancellationToken);
+            if (CliApp.IsJson(parse, output))
+            {
+                CliApp.WriteJson(environment, events);
+                return;
+            }
+
+            Table.Write(environment.Output, ["TIME", "KIND", "ACTOR", "MESSAGE"],
+                events.Select(e => (IReadOnlyList<string?>)[e.At.ToString("u", CultureInfo.InvariantCulture), e.Kind, e.Actor, e.Message]));
+        }));
+        return command;
+    }
+
+    /// <summary>The optional node fields <c>add</c> and <c>set</c> share.</summary>
+    private sealed class NodeFieldOptions
+    {
+        public Option<string?> Ip { get; } = new("--ip") { Description = "IPv4 address (default: the next free one of the network)" };
+
+        public Option<string?> Network { get; } = new("--network", "-n") { Description = "Managed network the address is in" };
+
+        public Option<string?> Root { get; } = new("--root") { Description = "HardwareNode root: aoe:e0.1, aoe-md:e0.1,e1.1 or nfs:server:/path" };
+
+        public Option<int?> Shelf { get; } = new("--shelf") { Description = "StorageNode AoE shelf number" };
+
+        public Option<string?> Pair { get; } = new("--pair") { Description = "StorageNode redundant pair name" };
+
+        public Option<int?> CpuCores { get; } = new("--cpu-cores") { Description = "HardwareNode CPU cores" };
+
+        public Option<long?> MemoryMiB { get; } = new("--memory-mib") { Description = "Memory in MiB" };
+
+        public Option<string[]?> Label { get; } = new("--label", "-l") { Description = "A label key=value; repeat for more (on set: replaces all labels)" };
+
+        public void AddTo(Command command)
+        {
+            command.Add(Ip);
+            command.Add(Network);
+            command.Add(Root);
+            command.Add(Shelf);
+            command.Add(Pair);
+            command.Add(CpuCores);
+            command.Add(MemoryMiB);
+            command.Add(Label);
+        }
+
+        public Dictionary<string, string>? Labels(ParseResult parse)
+        {
+            var labels = parse.GetValue(Label);
+            if (labels is null || labels.Length == 0)
+            {
+                return null;
+            }
+
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var label in labels)
+            {
+                int equals = label.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0)
+                {
+                    throw new CliException($"error: --label: '{label}' is not key=value", CliException.Usage);
+                }
+
+                result[label[..equals]] = label[(equals + 1)..];
+            }
+
+            return result;
+        }
+    }
+}

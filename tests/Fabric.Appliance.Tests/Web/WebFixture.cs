@@ -1,0 +1,117 @@
+using Fabric.Registry;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Fabric.Appliance.Tests.Web;
+
+/// <summary>A real appliance on Kestrel (127.0.0.1, port 0, a temporary data folder) and a headless Debian
+/// Chromium driven by Playwright. Playwright's own browsers are never downloaded: the system Chromium is
+/// launched by path.</summary>
+public sealed class WebFixture : IAsyncLifetime
+{
+    public const string AdminToken = "web-test-admin-token-0123456789";
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("fabric-web-").FullName;
+    private WebApplicationFactory<Program>? _factory;
+    private IPlaywright? _playwright;
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public IServiceProvider Services => _factory!.Services;
+
+    /// <summary>Where screenshots go: the test output folder.</summary>
+    public static string ArtifactsDir => Path.Combine(AppContext.BaseDirectory, "web-artifacts");
+
+    public async Task InitializeAsync()
+    {
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Urls", "http://127.0.0.1:0");
+            builder.UseSetting("Fabric:DataDir", _dataDir);
+            builder.UseSetting("Fabric:AdminToken", AdminToken);
+            builder.UseSetting("Fabric:PublicUrl", "http://10.99.0.1:8080");
+        });
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        var addresses = _factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        BaseUrl = new Uri(addresses.Addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
+        var network = await _factory.Services.GetRequiredService<IRegistry>().AddNetworkAsync(
+            new NetworkInput { Name = "boot", Cidr = "10.99.0.0/24", Gateway = "10.99.0.1", Dns = ["10.99.0.1"], PoolStart = "10.99.0.100", PoolEnd = "10.99.0.200" },
+            "test");
+        if (!network.Succeeded)
+        {
+            throw new InvalidOperationException(network.Error.ToString());
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        Directory.CreateDirectory(ArtifactsDir);
+    }
+
+    /// <summary>A fresh browser context (its own cookies) with a page.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        return (context, page);
+    }
+
+    /// <summary>A page already signed in with the admin token.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> SignedInPageAsync()
+    {
+        var (context, page) = await NewPageAsync();
+        await page.GotoAsync("/login");
+        await page.FillAsync("#Token", AdminToken);
+        await page.ClickAsync("#login button[type=submit]");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        return (context, page);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by the registry: the folder is under /tmp and small.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class WebCollection : ICollectionFixture<WebFixture>
+{
+    public const string Name = "web";
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using Fabric.Registry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Fabric.Appliance.Tests.Web;
+
+/// <summary>The operator page in a real headless Chromium against a real appliance.</summary>
+[Collection(WebCollection.Name)]
+public sealed class WebPageTests(WebFixture fixture)
+{
+    private static string Unique(string prefix) => $"{prefix}{Random.Shared.Next(100000, 999999)}";
+
+    private static string UniqueMac()
+    {
+        Span<byte> bytes = stackalloc byte[3];
+        Random.Shared.NextBytes(bytes);
+        return $"52:54:00:{bytes[0]:x2}:{bytes[1]:x2}:{bytes[2]:x2}";
+    }
+
+    private static ILocator Row(IPage page, string name) => page.Locator($"tr[data-node='{name}']");
+
+    [Fact]
+    public async Task AddNode_ThroughTheForm_IsListedUnderItsRoleAndCanBeRemoved()
+    {
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+        var name = Unique("hnode");
+        var mac = UniqueMac();
+
+        await page.FillAsync("#Input_Name", name);
+        await page.FillAsync("#Input_Mac", mac.ToUpperInvariant().Replace(':', '-'));
+        await page.SelectOptionAsync("#Input_Role", "hardware");
+        await page.FillAsync("#Input_Root", "aoe:e0.1");
+        await page.ClickAsync("#add-node button[type=submit]");
+
+        var row = page.Locator($"#role-hardware tr[data-node='{name}']");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("registered");
+        await Assertions.Expect(row).ToContainTextAsync(mac);
+        await Assertions.Expect(row).ToContainTextAsync("aoe:e0.1");
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync($"Added {name}");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebFixture.ArtifactsDir, "nodes.png"), FullPage = true });
+
+        await row.Locator("button.danger").ClickAsync();
+
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync($"Removed {name}");
+        await Assertions.Expect(Row(page, name)).ToHaveCountAsync(0);
+        Assert.Null(fixture.Services.GetRequiredService<IRegistry>().FindNode(name));
+    }
+
+    [Fact]
+    public async Task AddNode_BadMac_ShowsTheErrorNextToTheMacField()
+    {
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+        var name = Unique("badmac");
+
+        await page.FillAsync("#Input_Name", name);
+        await page.FillAsync("#Input_Mac", "52:54:zz:00:00:01");
+        await page.ClickAsync("#add-node button[type=submit]");
+
+        var error = page.Locator("#Input_Mac ~ .error");
+        await Assertions.Expect(error).ToContainTextAsync("MAC");
+        await Assertions.Expect(page.Locator("#Input_Mac")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("input-validation-error"));
+        await Assertions.Expect(page.Locator("#Input_Name ~ .error")).ToBeEmptyAsync();
+        await Assertions.Expect(page.Locator("#Input_Name")).ToHaveValueAsync(name);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebFixture.ArtifactsDir, "bad-mac.png"), FullPage = true });
+        Assert.Null(fixture.Services.GetRequiredService<IRegistry>().FindNode(name));
+    }
+
+    [Fact]
+    public async Task NodePage_ShowsEventsAndRenderedBootScriptWithoutToken()
+    {
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+        var name = Unique("hnode");
+        var mac = UniqueMac();
+        await page.FillAsync("#Input_Name", name);
+        await page.FillAsync("#Input_Mac", mac);
+        await page.FillAsync("#Input_Root", "nfs:10.99.0.10:/srv/roots/" + name);
+        await page.ClickAsync("#add-node button[type=submit]");
+
+        await page.ClickAsync($"tr[data-node='{name}'] a");
+
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync(name);
+        var script = page.Locator("#rendered");
+        await Assertions.Expect(script).ToContainTextAsync("#!ipxe");
+        await Assertions.Expect(script).ToContainTextAsync($"fabric.root=nfs:10.99.0.10:/srv/roots/{name}");
+        await Assertions.Expect(script).ToContainTextAsync($"fabric.mac={mac}");
+        await Assertions.Expect(script).Not.ToContainTextAsync("fabric.token");
+        await Assertions.Expect(page.Locator("#events tbody tr")).Not.ToHaveCountAsync(0);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebFixture.ArtifactsDir, "node.png"), FullPage = true });
+
+        await page.ClickAsync(".tabs a:text-is('pxelinux.cfg')");
+        await Assertions.Expect(script).ToContainTextAsync("APPEND console=ttyS0 initrd=initrd.img");
+    }
+
+    [Fact]
+    public async Task NodePage_DiscoveredNode_GetsRoleAndRoot()
+    {
+        var registry = fixture.Services.GetRequiredService<IRegistry>();
+        var mac = Fabric.Core.MacAddress.Parse(UniqueMac());
+        var discovered = await registry.DiscoverAsync(mac, null);
+        Assert.True(discovered.Succeeded, discovered.Error?.ToString());
+        var name = discovered.Value.Name;
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+
+        await Assertions.Expect(page.Locator($"#role-discovered tr[data-node='{name}']")).ToBeVisibleAsync();
+        await page.GotoAsync($"/nodes/{name}");
+        await Assertions.Expect(page.Locator("#rendered")).ToContainTextAsync("registered as discovered node");
+        await page.SelectOptionAsync("#Change_Role", "hardware");
+        await page.FillAsync("#Change_Root", "aoe:e0.zz");
+        await page.ClickAsync("#change-node button[type=submit]");
+        await Assertions.Expect(page.Locator("#Change_Root ~ .error")).ToContainTextAsync("aoe");
+
+        await page.FillAsync("#Change_Root", "aoe:e0.7");
+        await page.ClickAsync("#change-node button[type=submit]");
+
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync($"Updated {name}");
+        await Assertions.Expect(page.Locator("#rendered")).ToContainTextAsync("fabric.root=aoe:e0.7");
+        Assert.Equal(Fabric.Core.NodeState.Registered, registry.FindNode(name)!.State);
+    }
+
+    [Fact]
+    public async Task NodeList_NodeChangedElsewhere_RefreshesWithoutReload()
+    {
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+        var name = Unique("router");
+        var registry = fixture.Services.GetRequiredService<IRegistry>();
+
+        var added = await registry.AddNodeAsync(new NodeInput { Name = name, Role = "router", Macs = [UniqueMac()] }, "test");
+        Assert.True(added.Succeeded, added.Error?.ToString());
+        var row = page.Locator($"#role-router tr[data-node='{name}']");
+        await Assertions.Expect(row).ToBeVisibleAsync(new() { Timeout = 12_000 });
+
+        await registry.RecordAsync(name, Fabric.Core.NodeState.Up, "test", "reported up", "test");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("up", new() { Timeout = 12_000 });
+    }
+
+    [Fact]
+    public async Task Login_WrongToken_ShowsErrorAndKeepsPagesClosed()
+    {
+        var (context, page) = await fixture.NewPageAsync();
+        await using var _ = context;
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login\\?ReturnUrl=%2F$"));
+        await page.FillAsync("#Token", "not-the-token");
+        await page.ClickAsync("#login button[type=submit]");
+
+        await Assertions.Expect(page.Locator("#Token ~ .error")).ToContainTextAsync("not the admin token");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebFixture.ArtifactsDir, "login.png"), FullPage = true });
+        await page.GotoAsync("/");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
+
+        await page.FillAsync("#Token", WebFixture.AdminToken);
+        await page.ClickAsync("#login button[type=submit]");
+        await Assertions.Expect(page).ToHaveURLAsync(fixture.BaseUrl.ToString());
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Nodes");
+    }
+
+    [Fact]
+    public async Task PostAdd_WithoutSignIn_IsRedirectedToLoginAndAddsNothing()
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseUrl };
+        var name = Unique("sneaky");
+
+        using var response = await client.PostAsync("/?handler=Add", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.Name"] = name,
+            ["Input.Mac"] = UniqueMac(),
+            ["Input.Role"] = "router",
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/login", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        Assert.Null(fixture.Services.GetRequiredService<IRegistry>().FindNode(name));
+    }
+}
