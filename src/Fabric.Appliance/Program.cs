@@ -1,4 +1,5 @@
 using Fabric.Appliance.Hosting;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 var problems = builder.AddFabricAppliance();
@@ -20,7 +21,21 @@ builder.Services.AddFabricWeb(builder.Configuration);
 var app = builder.Build();
 app.MapFabricAppliance();
 app.MapFabricWeb();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (OptionsValidationException e)
+{
+    Console.Error.WriteLine("fabric-appliance: cannot start, the settings have problems:");
+    foreach (var failure in e.Failures)
+    {
+        Console.Error.WriteLine($"  {failure}");
+    }
+
+    return 2;
+}
+
 return 0;
 
 /// <summary>Entry point, visible to the test host.</summary>

@@ -15,9 +15,10 @@ namespace Fabric.Dhcp;
 /// <summary>Reads <see cref="DhcpServerOptions"/> from configuration.</summary>
 public static class DhcpConfiguration
 {
-    /// <summary>Reads Fabric:Dhcp:*, Fabric:PublicUrl (default: the first Urls entry) and Fabric:DataDir.
-    /// Every malformed value is reported at once.</summary>
-    public static DhcpServerOptions Read(IConfiguration configuration)
+    /// <summary>Reads Fabric:Dhcp:*, Fabric:PublicUrl and Fabric:DataDir. When those two are absent the host's
+    /// resolved values are used (<paramref name="defaultDataDir"/>, <paramref name="defaultPublicUrl"/>), then
+    /// the first Urls entry for the URL. Every malformed value is reported at once.</summary>
+    public static DhcpServerOptions Read(IConfiguration configuration, string? defaultDataDir = null, string? defaultPublicUrl = null)
     {
         var errors = new List<string>();
         var section = configuration.GetSection("Fabric:Dhcp");
@@ -48,7 +49,8 @@ public static class DhcpConfiguration
             HttpUefi = section["BootFiles:HttpUefi"] ?? defaults.BootFiles.HttpUefi,
         };
 
-        string publicUrl = configuration["Fabric:PublicUrl"]
+        string publicUrl = NonEmpty(configuration["Fabric:PublicUrl"])
+            ?? NonEmpty(defaultPublicUrl)
             ?? configuration["Urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()
             ?? "";
 
@@ -62,7 +64,7 @@ public static class DhcpConfiguration
             Proxy = Bool(section, "Proxy", errors),
             Port = Int(section, "Port", defaults.Port, errors),
             ProxyPort = Int(section, "ProxyPort", defaults.ProxyPort, errors),
-            DataDir = configuration["Fabric:DataDir"] ?? "",
+            DataDir = NonEmpty(configuration["Fabric:DataDir"]) ?? defaultDataDir ?? "",
             OfferTimeout = TimeSpan.FromSeconds(Int(section, "OfferTimeoutSeconds", (int)defaults.OfferTimeout.TotalSeconds, errors)),
             MaxOutstandingOffers = Int(section, "MaxOutstandingOffers", defaults.MaxOutstandingOffers, errors),
             DeclineQuarantine = TimeSpan.FromSeconds(Int(section, "DeclineQuarantineSeconds", (int)defaults.DeclineQuarantine.TotalSeconds, errors)),
@@ -76,6 +78,8 @@ public static class DhcpConfiguration
 
         return options;
     }
+
+    private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     /// <summary>A list given as array entries (Interfaces:0=eth0) or as one comma-separated value (FABRIC__DHCP__INTERFACES=eth0,eth1).</summary>
     private static IReadOnlyList<string> List(IConfigurationSection section)

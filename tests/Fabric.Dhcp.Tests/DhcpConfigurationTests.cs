@@ -55,6 +55,14 @@ public class DhcpConfigurationTests
     }
 
     [Fact]
+    public void Read_KeysAbsent_HostDefaultsUsed()
+    {
+        var o = DhcpConfiguration.Read(Config(("Fabric:Dhcp:Interfaces", "eth1")), "/srv/fabric", "http://10.0.0.9:8080/");
+        Assert.Equal("/srv/fabric", o.DataDir);
+        Assert.Equal("http://10.0.0.9:8080/", o.PublicUrl);
+    }
+
+    [Fact]
     public void ResolveInterface_Unknown_ClearError()
     {
         var ex = Assert.Throws<InvalidOperationException>(() => DhcpServer.ResolveInterface("nosuchif0", 67));

@@ -73,6 +73,45 @@ public sealed class RegistryConcurrencyTests
     }
 
     [Fact]
+    public async Task AddNode_ManyInParallel_AllCommittedAndDurable()
+    {
+        using var dir = new TempDir();
+        using (var registry = await OpenWithNetworkAsync(dir.Database))
+        {
+            var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+                Task.Run(() => registry.AddNodeAsync(Node($"n{i}", $"52:54:00:00:{i / 256:x2}:{i % 256:x2}"), "test"))));
+
+            Assert.All(results, r => Assert.True(r.Succeeded, r.Error?.ToString()));
+            Assert.Equal(200, results.Select(r => r.Value!.Ip).Distinct().Count());
+        }
+
+        using var reopened = FabricRegistry.Open(dir.Database);
+        Assert.Equal(200, reopened.ListNodes().Count);
+        Assert.Equal(200, reopened.ListNodes().Select(n => n.Ip).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AddNode_ConstraintFailureInABatch_UndoesOnlyThatWrite()
+    {
+        using var dir = new TempDir();
+        using var first = await OpenWithNetworkAsync(dir.Database);
+        using var second = FabricRegistry.Open(dir.Database);
+        Assert.True((await first.AddNodeAsync(Node("taken", "52:54:00:00:00:01", "10.0.0.10"), "test")).Succeeded);
+
+        var results = await Task.WhenAll(
+            Task.Run(() => second.AddNodeAsync(Node("b1", "52:54:00:00:00:02", "10.0.0.11"), "test")),
+            Task.Run(() => second.AddNodeAsync(Node("dup", "52:54:00:00:00:01", "10.0.0.12"), "test")),
+            Task.Run(() => second.AddNodeAsync(Node("b2", "52:54:00:00:00:03", "10.0.0.13"), "test")));
+
+        Assert.Equal(RegistryErrorKind.Conflict, results[1].Error!.Kind);
+        Assert.True(results[0].Succeeded && results[2].Succeeded);
+        Assert.Null(second.FindNode("dup"));
+        using var reopened = FabricRegistry.Open(dir.Database);
+        Assert.Equal(["b1", "b2", "taken"], reopened.ListNodes().Select(n => n.Name));
+        Assert.Empty((await reopened.ListEventsAsync("dup")).Value ?? []);
+    }
+
+    [Fact]
     public void ConstraintError_UniqueIp_NamesIp()
     {
         using var dir = new TempDir();

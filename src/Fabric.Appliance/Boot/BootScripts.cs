@@ -67,7 +67,9 @@ internal sealed partial class BootScripts(
 
             if (node.State != NodeState.Discovered)
             {
-                await registry.RecordAsync(node.Name, NodeState.Booting, "boot-script", $"{template} served for {mac} to {requester?.ToString() ?? "unknown"}", Actors.Boot, cancellationToken);
+                // A node already booting keeps its clock, so one that loops on its script still times out.
+                var next = node.State == NodeState.Booting ? (NodeState?)null : NodeState.Booting;
+                await registry.RecordAsync(node.Name, next, "boot-script", $"{template} served for {mac} to {requester?.ToString() ?? "unknown"}", Actors.Boot, cancellationToken);
             }
 
             return (StatusCodes.Status200OK, rendered.Text);

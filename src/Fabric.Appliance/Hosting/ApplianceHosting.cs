@@ -19,6 +19,7 @@ public static class ApplianceHosting
     /// when there is any, nothing is registered and the host must not start.</summary>
     public static IReadOnlyList<string> AddFabricAppliance(this WebApplicationBuilder builder)
     {
+        UseInstalledDefaults(builder);
         var (options, problems) = FabricOptions.Load(builder.Configuration);
         if (options is null)
         {
@@ -50,6 +51,20 @@ public static class ApplianceHosting
         services.AddOpenApi();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         return problems;
+    }
+
+    /// <summary>When the appliance runs from another folder (e.g. the repository root), its content root has no
+    /// appsettings.json: the defaults installed next to the binary are then read first, below every other source.</summary>
+    private static void UseInstalledDefaults(WebApplicationBuilder builder)
+    {
+        var installed = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        var local = Path.Combine(builder.Environment.ContentRootPath, "appsettings.json");
+        if (File.Exists(installed) && !File.Exists(local))
+        {
+            var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path = installed, Optional = true };
+            source.ResolveFileProvider();
+            builder.Configuration.Sources.Insert(0, source);
+        }
     }
 
     /// <summary>Maps the REST API, the HTTP boot endpoints, <c>/healthz</c>, <c>/metrics</c> and <c>/openapi/v1.json</c>,

@@ -1,3 +1,4 @@
+using Fabric.Appliance.Hosting;
 using Fabric.Dhcp;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -6,7 +7,11 @@ public static class DhcpHosting
 {
     /// <summary>The appliance's DHCP server: options from Fabric:Dhcp (validated now, every error at once),
     /// leases in DataDir/leases.db (also the ILeaseView for the API), the server on Fabric:Dhcp:Interfaces
-    /// (none = off). Uses the IFabricDirectory the registry registers.</summary>
-    public static IServiceCollection AddFabricDhcp(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddFabricDhcpServer(DhcpConfiguration.Read(configuration));
+    /// (none = off). DataDir and PublicUrl default to the appliance's resolved settings when registered
+    /// before. Uses the IFabricDirectory the registry registers.</summary>
+    public static IServiceCollection AddFabricDhcp(this IServiceCollection services, IConfiguration configuration)
+    {
+        var appliance = services.LastOrDefault(d => d.ServiceType == typeof(FabricOptions))?.ImplementationInstance as FabricOptions;
+        return services.AddFabricDhcpServer(DhcpConfiguration.Read(configuration, appliance?.DataDir, appliance?.PublicUrl?.ToString()));
+    }
 }

@@ -12,20 +12,23 @@ internal sealed record RegistrySnapshot(
     ImmutableDictionary<string, NodeEntry> Nodes,
     ImmutableDictionary<MacAddress, string> Macs,
     ImmutableDictionary<uint, string> Ips,
-    ImmutableSortedDictionary<string, Network> Networks)
+    ImmutableSortedDictionary<string, Network> Networks,
+    ImmutableDictionary<NodeRole, ImmutableSortedSet<string>> Roles)
 {
     public static RegistrySnapshot Empty { get; } = new(
         ImmutableDictionary.Create<string, NodeEntry>(StringComparer.Ordinal),
         ImmutableDictionary<MacAddress, string>.Empty,
         ImmutableDictionary<uint, string>.Empty,
-        ImmutableSortedDictionary.Create<string, Network>(StringComparer.Ordinal));
+        ImmutableSortedDictionary.Create<string, Network>(StringComparer.Ordinal),
+        Enum.GetValues<NodeRole>().ToImmutableDictionary(r => r, _ => ImmutableSortedSet.Create<string>(StringComparer.Ordinal)));
 
     public RegistrySnapshot WithNode(NodeEntry entry)
     {
         var snapshot = Nodes.TryGetValue(entry.Node.Name, out var old) ? WithoutNode(old.Node.Name) : this;
         var macs = snapshot.Macs.SetItems(entry.Node.Macs.Select(m => KeyValuePair.Create(m, entry.Node.Name)));
         var ips = entry.Node.Ip is null ? snapshot.Ips : snapshot.Ips.SetItem(Ipv4.ToUInt32(entry.Node.Ip), entry.Node.Name);
-        return snapshot with { Nodes = snapshot.Nodes.SetItem(entry.Node.Name, entry), Macs = macs, Ips = ips };
+        var roles = snapshot.Roles.SetItem(entry.Node.Role, snapshot.Roles[entry.Node.Role].Add(entry.Node.Name));
+        return snapshot with { Nodes = snapshot.Nodes.SetItem(entry.Node.Name, entry), Macs = macs, Ips = ips, Roles = roles };
     }
 
     public RegistrySnapshot WithoutNode(string name)
@@ -37,8 +40,12 @@ internal sealed record RegistrySnapshot(
 
         var macs = Macs.RemoveRange(entry.Node.Macs);
         var ips = entry.Node.Ip is null ? Ips : Ips.Remove(Ipv4.ToUInt32(entry.Node.Ip));
-        return this with { Nodes = Nodes.Remove(name), Macs = macs, Ips = ips };
+        var roles = Roles.SetItem(entry.Node.Role, Roles[entry.Node.Role].Remove(name));
+        return this with { Nodes = Nodes.Remove(name), Macs = macs, Ips = ips, Roles = roles };
     }
+
+    /// <summary>Nodes of one role in name order, without walking the others (the boot path asks for storage nodes).</summary>
+    public IEnumerable<Node> NodesOf(NodeRole role) => Roles[role].Select(name => Nodes[name].Node);
 
     public Node? NodeByMac(MacAddress mac) =>
         Macs.TryGetValue(mac, out var name) && Nodes.TryGetValue(name, out var entry) ? entry.Node : null;

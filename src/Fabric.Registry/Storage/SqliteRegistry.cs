@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using System.Threading.Channels;
 using Dapper;
 using Fabric.Core;
 using Fabric.Registry.Validation;
@@ -18,7 +19,10 @@ internal sealed partial class SqliteRegistry : IRegistry
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly SqliteConnection _writer;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private const int MaxBatch = 256;
+
+    private readonly Channel<WriteOperation> _writes = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writerLoop;
     private volatile RegistrySnapshot _snapshot;
 
     private SqliteRegistry(string connectionString, TimeProvider time, SqliteConnection writer, RegistrySnapshot snapshot)
@@ -27,6 +31,7 @@ internal sealed partial class SqliteRegistry : IRegistry
         _time = time;
         _writer = writer;
         _snapshot = snapshot;
+        _writerLoop = Task.Run(WriterLoop);
     }
 
     public static SqliteRegistry Open(string databasePath, TimeProvider time)
@@ -71,15 +76,20 @@ internal sealed partial class SqliteRegistry : IRegistry
 
     public void Dispose()
     {
+        _writes.Writer.TryComplete();
+        _writerLoop.Wait();
         _writer.Dispose();
-        _writeLock.Dispose();
     }
 
     // ---- reads (snapshot) ----
 
-    public IReadOnlyList<Node> ListNodes(NodeRole? role = null) =>
-        _snapshot.Nodes.Values.Select(e => e.Node).Where(n => role is null || n.Role == role)
-            .OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+    public IReadOnlyList<Node> ListNodes(NodeRole? role = null)
+    {
+        var snapshot = _snapshot;
+        return role is { } only
+            ? snapshot.NodesOf(only).ToList()
+            : snapshot.Nodes.Values.Select(e => e.Node).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+    }
 
     public Node? FindNode(string name) =>
         _snapshot.Nodes.TryGetValue(Key(name), out var entry) ? entry.Node : null;
@@ -129,7 +139,7 @@ internal sealed partial class SqliteRegistry : IRegistry
     // ---- node writes ----
 
     public Task<RegistryResult<Node>> AddNodeAsync(NodeInput input, string actor, CancellationToken cancellationToken = default) =>
-        WriteAsync(snapshot =>
+        WriteAsync((snapshot, transaction) =>
         {
             var validated = NodeValidator.Validate(input, snapshot, existing: null);
             if (!validated.Succeeded)
@@ -139,15 +149,13 @@ internal sealed partial class SqliteRegistry : IRegistry
 
             var now = _time.GetUtcNow();
             var node = validated.Value with { CreatedAt = now, UpdatedAt = now };
-            using var transaction = _writer.BeginTransaction();
             long id = InsertNode(node, now, transaction);
             InsertEvent(node.Name, now, "created", Describe(node), actor, transaction);
-            transaction.Commit();
             return (RegistryResult<Node>.Ok(node), snapshot.WithNode(new NodeEntry(id, node, now)));
         }, cancellationToken);
 
     public Task<RegistryResult<Node>> UpdateNodeAsync(string name, NodeChanges changes, string actor, CancellationToken cancellationToken = default) =>
-        WriteAsync(snapshot =>
+        WriteAsync((snapshot, transaction) =>
         {
             if (!snapshot.Nodes.TryGetValue(Key(name), out var entry))
             {
@@ -165,15 +173,13 @@ internal sealed partial class SqliteRegistry : IRegistry
             var node = validated.Value with { UpdatedAt = now };
             var stateChangedAt = node.State != entry.Node.State ? now : entry.StateChangedAt;
             var changed = Changes(entry.Node, node);
-            using var transaction = _writer.BeginTransaction();
             ReplaceNode(entry.Id, node, stateChangedAt, transaction);
             InsertEvent(node.Name, now, "updated", changed.Length == 0 ? "no change" : changed, actor, transaction);
-            transaction.Commit();
             return (RegistryResult<Node>.Ok(node), snapshot.WithNode(new NodeEntry(entry.Id, node, stateChangedAt)));
         }, cancellationToken);
 
     public Task<RegistryResult<Node>> RemoveNodeAsync(string name, string actor, CancellationToken cancellationToken = default) =>
-        WriteAsync(snapshot =>
+        WriteAsync((snapshot, transaction) =>
         {
             if (!snapshot.Nodes.TryGetValue(Key(name), out var entry))
             {
@@ -181,15 +187,13 @@ internal sealed partial class SqliteRegistry : IRegistry
             }
 
             var now = _time.GetUtcNow();
-            using var transaction = _writer.BeginTransaction();
             _writer.Execute("DELETE FROM nodes WHERE id = @Id", new { entry.Id }, transaction);
             InsertEvent(entry.Node.Name, now, "removed", Describe(entry.Node), actor, transaction);
-            transaction.Commit();
             return (RegistryResult<Node>.Ok(entry.Node), snapshot.WithoutNode(entry.Node.Name));
         }, cancellationToken);
 
     public Task<RegistryResult<Node>> RecordAsync(string name, NodeState? state, string kind, string message, string actor, CancellationToken cancellationToken = default) =>
-        WriteAsync(snapshot =>
+        WriteAsync((snapshot, transaction) =>
         {
             if (!snapshot.Nodes.TryGetValue(Key(name), out var entry))
             {
@@ -197,15 +201,13 @@ internal sealed partial class SqliteRegistry : IRegistry
             }
 
             var now = _time.GetUtcNow();
-            using var transaction = _writer.BeginTransaction();
             var result = SetState(entry, state, now, transaction);
             InsertEvent(entry.Node.Name, now, kind, message, actor, transaction);
-            transaction.Commit();
             return (RegistryResult<Node>.Ok(result.Node), snapshot.WithNode(result));
         }, cancellationToken);
 
     public Task<RegistryResult<Node>> DiscoverAsync(MacAddress mac, IPAddress? from, CancellationToken cancellationToken = default) =>
-        WriteAsync(snapshot =>
+        WriteAsync((snapshot, transaction) =>
         {
             if (snapshot.NodeByMac(mac) is { } known)
             {
@@ -230,16 +232,14 @@ internal sealed partial class SqliteRegistry : IRegistry
                 CreatedAt = now,
                 UpdatedAt = now,
             };
-            using var transaction = _writer.BeginTransaction();
             long id = InsertNode(node, now, transaction);
             InsertEvent(name, now, "discovered", $"unknown MAC {mac} asked for its boot script" + (from is null ? "" : $" from {from}"), "boot", transaction);
-            transaction.Commit();
             return (RegistryResult<Node>.Ok(node), snapshot.WithNode(new NodeEntry(id, node, now)));
         }, cancellationToken);
 
     public async Task<IReadOnlyList<Node>> FailStuckBootsAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var result = await WriteAsync<IReadOnlyList<Node>>(snapshot =>
+        var result = await WriteAsync<IReadOnlyList<Node>>((snapshot, transaction) =>
         {
             var now = _time.GetUtcNow();
             var stuck = snapshot.Nodes.Values.Where(e => e.Node.State == NodeState.Booting && now - e.StateChangedAt >= timeout).ToList();
@@ -249,7 +249,6 @@ internal sealed partial class SqliteRegistry : IRegistry
                 return (RegistryResult<IReadOnlyList<Node>>.Ok(failed), snapshot);
             }
 
-            using var transaction = _writer.BeginTransaction();
             foreach (var entry in stuck)
             {
                 var next = SetState(entry, NodeState.Failed, now, transaction);
@@ -259,7 +258,6 @@ internal sealed partial class SqliteRegistry : IRegistry
                 failed.Add(next.Node);
             }
 
-            transaction.Commit();
             return (RegistryResult<IReadOnlyList<Node>>.Ok(failed), snapshot);
         }, cancellationToken);
         return result.Value ?? [];
@@ -268,7 +266,7 @@ internal sealed partial class SqliteRegistry : IRegistry
     // ---- network writes ----
 
     public Task<RegistryResult<Network>> AddNetworkAsync(NetworkInput input, string actor, CancellationToken cancellationToken = default) =>
-        WriteAsync(snapshot =>
+        WriteAsync((snapshot, transaction) =>
         {
             var validated = NetworkValidator.Validate(input, snapshot);
             if (!validated.Succeeded)
@@ -292,12 +290,13 @@ internal sealed partial class SqliteRegistry : IRegistry
                     LeaseSeconds = (long)network.LeaseTime.TotalSeconds,
                     ServeUnknown = network.ServeUnknown ? 1 : 0,
                     CreatedAt = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-                });
+                },
+                transaction);
             return (validated, snapshot with { Networks = snapshot.Networks.SetItem(network.Name, network) });
         }, cancellationToken);
 
     public Task<RegistryResult<Network>> RemoveNetworkAsync(string name, string actor, CancellationToken cancellationToken = default) =>
-        WriteAsync(snapshot =>
+        WriteAsync((snapshot, transaction) =>
         {
             if (!snapshot.Networks.TryGetValue(Key(name), out var network))
             {
@@ -310,30 +309,126 @@ internal sealed partial class SqliteRegistry : IRegistry
                 return (RegistryError.Conflict("name", $"network '{network.Name}' still holds the addresses of {users} node(s)"), snapshot);
             }
 
-            _writer.Execute("DELETE FROM networks WHERE name = @Name", new { network.Name });
+            _writer.Execute("DELETE FROM networks WHERE name = @Name", new { network.Name }, transaction);
             return (RegistryResult<Network>.Ok(network), snapshot with { Networks = snapshot.Networks.Remove(network.Name) });
         }, cancellationToken);
 
     // ---- helpers ----
 
-    /// <summary>Runs one write under the single-writer lock; the action returns its result and the snapshot to publish.
-    /// A constraint violation from the database (another writer on the same file) comes back as a conflict.</summary>
-    private async Task<RegistryResult<T>> WriteAsync<T>(Func<RegistrySnapshot, (RegistryResult<T> Result, RegistrySnapshot Next)> action, CancellationToken cancellationToken)
+    /// <summary>Queues one write for the single writer. The action gets the snapshot as left by the writes before it
+    /// and returns its result and the snapshot to publish. A constraint violation from the database (e.g. another
+    /// writer on the same file) comes back as a conflict and undoes only that write.</summary>
+    private Task<RegistryResult<T>> WriteAsync<T>(Func<RegistrySnapshot, SqliteTransaction, (RegistryResult<T> Result, RegistrySnapshot Next)> action, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        cancellationToken.ThrowIfCancellationRequested();
+        var operation = new WriteOperation<T>(action);
+        if (!_writes.Writer.TryWrite(operation))
         {
-            var (result, next) = action(_snapshot);
-            _snapshot = next;
-            return result;
+            throw new ObjectDisposedException(nameof(SqliteRegistry));
         }
-        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+
+        return operation.Completion.Task;
+    }
+
+    /// <summary>Group commit: takes every queued write (up to <see cref="MaxBatch"/>), runs each in its own savepoint of
+    /// one transaction, commits once (one fsync for the batch), then publishes the snapshot and completes the callers.</summary>
+    private async Task WriterLoop()
+    {
+        var batch = new List<WriteOperation>(MaxBatch);
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            return ConstraintError(e);
+            batch.Clear();
+            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+
+            var snapshot = _snapshot;
+            try
+            {
+                using var transaction = _writer.BeginTransaction();
+                foreach (var operation in batch)
+                {
+                    transaction.Save("op");
+                    try
+                    {
+                        snapshot = operation.Run(snapshot, transaction);
+                        transaction.Release("op");
+                    }
+                    catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+                    {
+                        transaction.Rollback("op");
+                        transaction.Release("op");
+                        operation.Reject(ConstraintError(e));
+                    }
+                    catch (Exception e) when (e is not SqliteException)
+                    {
+                        transaction.Rollback("op");
+                        transaction.Release("op");
+                        operation.Fault(e);
+                    }
+                }
+
+                transaction.Commit();
+            }
+            catch (Exception e)
+            {
+                foreach (var operation in batch)
+                {
+                    operation.Fault(e);
+                    operation.Complete();
+                }
+
+                continue;
+            }
+
+            _snapshot = snapshot;
+            foreach (var operation in batch)
+            {
+                operation.Complete();
+            }
         }
-        finally
+    }
+
+    private abstract class WriteOperation
+    {
+        public abstract RegistrySnapshot Run(RegistrySnapshot snapshot, SqliteTransaction transaction);
+
+        public abstract void Reject(RegistryError error);
+
+        public abstract void Fault(Exception exception);
+
+        public abstract void Complete();
+    }
+
+    private sealed class WriteOperation<T>(Func<RegistrySnapshot, SqliteTransaction, (RegistryResult<T> Result, RegistrySnapshot Next)> action) : WriteOperation
+    {
+        private RegistryResult<T> _result;
+        private Exception? _exception;
+
+        public TaskCompletionSource<RegistryResult<T>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override RegistrySnapshot Run(RegistrySnapshot snapshot, SqliteTransaction transaction)
         {
-            _writeLock.Release();
+            var (result, next) = action(snapshot, transaction);
+            _result = result;
+            return next;
+        }
+
+        public override void Reject(RegistryError error) => _result = RegistryResult<T>.Fail(error);
+
+        public override void Fault(Exception exception) => _exception ??= exception;
+
+        public override void Complete()
+        {
+            if (_exception is not null)
+            {
+                Completion.TrySetException(_exception);
+            }
+            else
+            {
+                Completion.TrySetResult(_result);
+            }
         }
     }
 

@@ -137,6 +137,20 @@ public sealed class BootEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sweep_NodeFetchingItsScriptAgainAndAgain_StillTimesOut()
+    {
+        var sweeper = _host.App.Services.GetRequiredService<BootTimeoutService>();
+        for (int i = 0; i < 6; i++)
+        {
+            await _host.Client.GetStringAsync("/boot/52:54:00:00:00:01.ipxe");
+            _clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal("h1", Assert.Single(await sweeper.SweepAsync()).Name);
+        Assert.Equal(NodeState.Failed, State("h1"));
+    }
+
+    [Fact]
     public async Task Sweep_NodeReportedUp_NotFailed()
     {
         using var node = NodeClient("h1");

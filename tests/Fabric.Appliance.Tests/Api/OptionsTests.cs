@@ -89,4 +89,29 @@ public sealed class OptionsTests
         Assert.Contains("Fabric:Tftp:Endpoint:", stderr, StringComparison.Ordinal);
         Assert.Contains("Fabric:DataDir:", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Process_MissingTemplatesFolder_ExitsWithStatus2AndTheProblem()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("fabric-options-").FullName;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            ArgumentList =
+            {
+                Path.Combine(AppContext.BaseDirectory, "fabric-appliance.dll"), "--Urls=http://127.0.0.1:0",
+                $"--Fabric:DataDir={dataDir}", "--Fabric:TemplatesDir=/nonexistent/fabric-templates",
+            },
+        };
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Directory.Delete(dataDir, true);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("/nonexistent/fabric-templates", await stderr, StringComparison.Ordinal);
+    }
 }

@@ -232,4 +232,37 @@ public class HandlerChainTests
         var (_, reply) = await h.RunAsync(new Wire(NodeMacBytes).Type(1).Bytes());
         Assert.Equal("10.9.0.20", DhcpPacket.ToAddress(reply!.YourAddress).ToString());
     }
+
+    [Fact]
+    public async Task Run_Flood100kDiscoversRandomMacs_BoundedMemoryAndReservedNodeServed()
+    {
+        var h = new ChainHarness(engineOptions: Fabric.Dhcp.Leases.LeaseEngineOptions.Default with { MaxOutstandingOffers = 1000 });
+        var rng = new Random(7);
+        var mac = new byte[6];
+        int dropped = 0;
+        for (int i = 0; i < 100_000; i++)
+        {
+            rng.NextBytes(mac);
+            mac[0] = 0x02;
+            var (ctx, _) = await h.RunAsync(new Wire(mac, xid: (uint)i).Type(1).Bytes());
+            dropped += ctx.DropReason is null ? 0 : 1;
+            if (i % 20_000 == 0)
+            {
+                var (_, offer) = await h.RunAsync(new Wire(NodeMacBytes).Type(1).Bytes());
+                Assert.Equal("10.9.0.20", DhcpPacket.ToAddress(offer!.YourAddress).ToString());
+                var (_, ack) = await h.RunAsync(new Wire(NodeMacBytes).Type(3).Opt(50, 10, 9, 0, 20).Opt(54, Server).Bytes());
+                Assert.Equal(DhcpMessageType.Ack, ack!.MessageType);
+            }
+
+            if (i % 2_000 == 0)
+            {
+                h.Time.Advance(TimeSpan.FromSeconds(10));
+            }
+        }
+
+        // The pool has 100 addresses: everything else was dropped (and counted by reason), nothing retained.
+        Assert.True(dropped > 90_000, $"dropped {dropped}");
+        Assert.True(h.Engine.EntryCount <= 101, $"entries {h.Engine.EntryCount}");
+        Assert.True(h.Engine.OutstandingOffers <= 1000);
+    }
 }
