@@ -59,11 +59,18 @@ internal static class Lab
             psi.ArgumentList.Add(a);
         }
 
+        if (!args.Contains("--timeout"))
+        {
+            // Generous: the machine running the tests may be busy, and TCG slows down with it.
+            psi.ArgumentList.Add("--timeout");
+            psi.ArgumentList.Add("420");
+        }
+
         psi.ArgumentList.Add("--boot-dir");
         psi.ArgumentList.Add(BootDir);
         psi.ArgumentList.Add("--log-dir");
         psi.ArgumentList.Add(logDir);
-        (int exit, string output) = await RunProcessAsync(psi, TimeSpan.FromMinutes(6));
+        (int exit, string output) = await RunProcessAsync(psi, TimeSpan.FromMinutes(9));
 
         string consolePath = Path.Combine(logDir, "console.log");
         string console = File.Exists(consolePath) ? await File.ReadAllTextAsync(consolePath) : "";

@@ -11,7 +11,7 @@ public sealed class ReferenceBootTests
     [Fact]
     public async Task PxeBoot_DnsmasqAndAoeRoot_NodeReportsUpWithItsToken()
     {
-        LabRun run = await Lab.RunAsync("--server", "dnsmasq", "--root", "aoe", "--mac", "52:54:00:0e:00:01", "--timeout", "150");
+        LabRun run = await Lab.RunAsync("--server", "dnsmasq", "--root", "aoe", "--mac", "52:54:00:0e:00:01");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("up", run.Outcome);
