@@ -275,9 +275,10 @@ internal sealed class ReadTransfer : IDisposable
         }
     }
 
-    // Exponential backoff (RFC 1123 4.2.3.2): each consecutive timeout doubles the wait, up to 16x, so an
-    // overloaded or slow client has about 31 timeouts' worth of time before it is dropped with 5 retries.
-    private void Arm() => DeadlineTimestamp = _clock.GetTimestamp() + (_timeoutTicks << Math.Min(_retries, 4));
+    // Exponential backoff (RFC 1123 4.2.3.2): each consecutive timeout doubles the wait, up to 4x, so an
+    // overloaded or slow client has 19 timeouts' worth of time (1+2+4+4+4+4) before it is dropped with 5
+    // retries, while a lossy link never stalls more than 4 timeouts.
+    private void Arm() => DeadlineTimestamp = _clock.GetTimestamp() + (_timeoutTicks << Math.Min(_retries, 2));
 
     private void Finish(TransferState state, TransferFailure failure)
     {
