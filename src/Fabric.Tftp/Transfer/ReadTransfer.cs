@@ -40,6 +40,9 @@ internal enum TransferFailure
 /// </summary>
 internal sealed class ReadTransfer : IDisposable
 {
+    /// <summary>The longest wait between retransmissions (unless the negotiated timeout is longer).</summary>
+    internal static readonly TimeSpan BackoffCeiling = TimeSpan.FromSeconds(8);
+
     private readonly ITftpContent _content;
     private readonly ITransferChannel _channel;
     private readonly TimeProvider _clock;
@@ -275,10 +278,17 @@ internal sealed class ReadTransfer : IDisposable
         }
     }
 
-    // Exponential backoff (RFC 1123 4.2.3.2): each consecutive timeout doubles the wait, up to 4x, so an
-    // overloaded or slow client has 19 timeouts' worth of time (1+2+4+4+4+4) before it is dropped with 5
-    // retries, while a lossy link never stalls more than 4 timeouts.
-    private void Arm() => DeadlineTimestamp = _clock.GetTimestamp() + (_timeoutTicks << Math.Min(_retries, 2));
+    // Exponential backoff (RFC 1123 4.2.3.2): each consecutive timeout doubles the wait, up to a ceiling of
+    // BackoffCeiling (or the timeout itself when that is longer). The ceiling is above common clients' own
+    // timeouts (atftp and tftp-hpa wait 5 s) on purpose: atftp answers a duplicate DATA block with one extra
+    // ACK only and then ignores duplicates, restarting its timer on each one; if that one ACK is lost, only a
+    // silence longer than the client's timeout makes it acknowledge again. With the default 1 s timeout and
+    // 5 retries the waits are 1, 2, 4, 8, 8 s.
+    private void Arm()
+    {
+        long ceiling = Math.Max(_timeoutTicks, (long)(BackoffCeiling.TotalSeconds * _clock.TimestampFrequency));
+        DeadlineTimestamp = _clock.GetTimestamp() + Math.Min(_timeoutTicks << Math.Min(_retries, 16), ceiling);
+    }
 
     private void Finish(TransferState state, TransferFailure failure)
     {

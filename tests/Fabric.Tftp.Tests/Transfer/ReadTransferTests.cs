@@ -219,6 +219,30 @@ public class ReadTransferTests
     }
 
     [Fact]
+    public void OnTimer_RepeatedTimeouts_WaitsDoubleUpToCeilingAboveClientTimeouts()
+    {
+        // Waits of 1, 2, 4, 8, 8 s: one silence is longer than atftp's and tftp-hpa's 5 s timeout, so a client
+        // that stopped re-acknowledging duplicates times out and acknowledges again before the server gives up.
+        var (transfer, channel, clock) = Create(Bytes(5000), maxRetries: 5);
+        transfer.Start();
+        channel.Sent.Clear();
+        var resentAt = new List<int>();
+        for (int second = 1; second <= 40 && transfer.State == TransferState.Running; second++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            transfer.OnTimer();
+            if (channel.Sent.Count > 0)
+            {
+                resentAt.Add(second);
+                channel.Sent.Clear();
+            }
+        }
+
+        Assert.Equal([1, 3, 7, 15, 23], resentAt);
+        Assert.Equal(TransferFailure.Timeout, transfer.Failure);
+    }
+
+    [Fact]
     public void OnTimer_OackUnacknowledged_ResendsOack()
     {
         var (transfer, channel, clock) = Create(Bytes(10), Options(8));
