@@ -16,7 +16,7 @@ public interface IRegistry : IFabricDirectory, IDisposable
 
     Task<RegistryResult<Node>> AddNodeAsync(NodeInput input, string actor, CancellationToken cancellationToken = default);
 
-    Task<RegistryResult<Node>> UpdateNodeAsync(string name, NodeChanges changes, string actor, CancellationToken cancellationToken = default);
+    Task<RegistryResult<Node>> UpdateNodeAsync(string name, NodeInput changes, string actor, CancellationToken cancellationToken = default);
 
     Task<RegistryResult<Node>> RemoveNodeAsync(string name, string actor, CancellationToken cancellationToken = default);
 

@@ -138,7 +138,7 @@ public sealed class RegistryValidationTests : IDisposable
     {
         await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Root = "aoe:e0.1", CpuCores = 4 }, "admin");
 
-        var result = await _registry.UpdateNodeAsync("n1", new NodeChanges { Role = "storage", AoeShelf = 1, State = "up" }, "admin");
+        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Role = "storage", AoeShelf = 1, State = "up" }, "admin");
 
         Assert.True(result.Succeeded, result.Error?.ToString());
         Assert.Null(result.Value.Hardware);
@@ -153,7 +153,7 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task UpdateNode_Unknown_IsNotFound()
     {
-        var result = await _registry.UpdateNodeAsync("ghost", new NodeChanges { State = "up" }, "admin");
+        var result = await _registry.UpdateNodeAsync("ghost", new NodeInput { State = "up" }, "admin");
 
         Assert.Equal(RegistryErrorKind.NotFound, result.Error!.Kind);
     }

@@ -80,7 +80,7 @@ internal static class DtoMapping
         };
     }
 
-    public static NodeChanges ToChanges(this PatchNodeRequest request) => new()
+    public static NodeInput ToChanges(this PatchNodeRequest request) => new()
     {
         Role = request.Role,
         Macs = request.Macs,

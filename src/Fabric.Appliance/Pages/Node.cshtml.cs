@@ -54,7 +54,7 @@ public sealed class NodeModel(IRegistry registry, IBootContextFactory contexts, 
             return NotFound();
         }
 
-        var changes = new NodeChanges
+        var changes = new NodeInput
         {
             Role = string.IsNullOrWhiteSpace(Change.Role) ? null : Change.Role.Trim(),
             Root = string.IsNullOrWhiteSpace(Change.Root) ? null : Change.Root.Trim(),

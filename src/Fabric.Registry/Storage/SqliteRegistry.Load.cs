@@ -79,7 +79,7 @@ internal sealed partial class SqliteRegistry
     }
 
     /// <summary>The stored node as an input, with the changes laid over it. Changing the role drops the old role's fields.</summary>
-    private static NodeInput Merge(Node current, NodeChanges changes)
+    private static NodeInput Merge(Node current, NodeInput changes)
     {
         bool roleChanged = changes.Role is not null && (!NodeEnumNames.TryParseRole(changes.Role, out var newRole) || newRole != current.Role);
         var input = ToInput(current, includeRoleFields: !roleChanged);

@@ -154,7 +154,7 @@ internal sealed partial class SqliteRegistry : IRegistry
             return (RegistryResult<Node>.Ok(node), snapshot.WithNode(new NodeEntry(id, node, now)));
         }, cancellationToken);
 
-    public Task<RegistryResult<Node>> UpdateNodeAsync(string name, NodeChanges changes, string actor, CancellationToken cancellationToken = default) =>
+    public Task<RegistryResult<Node>> UpdateNodeAsync(string name, NodeInput changes, string actor, CancellationToken cancellationToken = default) =>
         WriteAsync((snapshot, transaction) =>
         {
             if (!snapshot.Nodes.TryGetValue(Key(name), out var entry))

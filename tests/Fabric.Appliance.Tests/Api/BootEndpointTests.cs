@@ -111,7 +111,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
     public async Task GetScript_RetiredNode_DoesNotBoot()
     {
         await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
-        await _host.Registry.UpdateNodeAsync("h1", new Registry.NodeChanges { State = "retired" }, "test");
+        await _host.Registry.UpdateNodeAsync("h1", new Registry.NodeInput { State = "retired" }, "test");
 
         var text = await _host.Client.GetStringAsync("/boot/52:54:00:00:00:01.ipxe");
 
