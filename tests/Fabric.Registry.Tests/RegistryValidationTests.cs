@@ -151,6 +151,30 @@ public sealed class RegistryValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task UpdateNode_DiscoveredGivenRoleAndRoot_BecomesRegistered()
+    {
+        var discovered = (await _registry.DiscoverAsync(MacAddress.Parse("52:54:00:00:0d:01"), null)).Value!;
+        Assert.Equal(NodeState.Discovered, discovered.State);
+
+        var result = await _registry.UpdateNodeAsync(discovered.Name, new NodeInput { Role = "hardware", Root = "aoe:e0.1" }, "admin");
+
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.Equal(NodeState.Registered, result.Value.State);
+        Assert.Equal("aoe:e0.1", result.Value.Hardware!.Root!.ToString());
+    }
+
+    [Fact]
+    public async Task UpdateNode_DiscoveredLabelsOnly_StaysDiscovered()
+    {
+        var discovered = (await _registry.DiscoverAsync(MacAddress.Parse("52:54:00:00:0d:02"), null)).Value!;
+
+        var result = await _registry.UpdateNodeAsync(discovered.Name, new NodeInput { Labels = new Dictionary<string, string> { ["rack"] = "r1" } }, "admin");
+
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.Equal(NodeState.Discovered, result.Value.State);
+    }
+
+    [Fact]
     public async Task UpdateNode_Unknown_IsNotFound()
     {
         var result = await _registry.UpdateNodeAsync("ghost", new NodeInput { State = "up" }, "admin");

@@ -78,7 +78,8 @@ internal sealed partial class SqliteRegistry
         return snapshot;
     }
 
-    /// <summary>The stored node as an input, with the changes laid over it. Changing the role drops the old role's fields.</summary>
+    /// <summary>The stored node as an input, with the changes laid over it. Changing the role drops the old role's fields;
+    /// a discovered node given a role or a root becomes <c>registered</c>.</summary>
     private static NodeInput Merge(Node current, NodeInput changes)
     {
         bool roleChanged = changes.Role is not null && (!NodeEnumNames.TryParseRole(changes.Role, out var newRole) || newRole != current.Role);
@@ -90,7 +91,7 @@ internal sealed partial class SqliteRegistry
             Macs = changes.Macs ?? input.Macs,
             Ip = changes.Ip ?? (networkChanged ? null : input.Ip),
             Network = changes.Network ?? input.Network,
-            State = changes.State ?? input.State,
+            State = changes.State ?? (Adopted(current, changes) ? NodeState.Registered.ToWire() : input.State),
             Labels = changes.Labels ?? input.Labels,
             CpuCores = changes.CpuCores ?? input.CpuCores,
             MemoryMiB = changes.MemoryMiB ?? input.MemoryMiB,
@@ -104,6 +105,11 @@ internal sealed partial class SqliteRegistry
             Hypervisor = changes.Hypervisor ?? input.Hypervisor,
         };
     }
+
+    /// <summary>An operator who gives a discovered node a role or a root adopts it: it leaves discovery and boots
+    /// as what it now is, unless the same change names a state of its own.</summary>
+    private static bool Adopted(Node current, NodeInput changes) =>
+        current.State == NodeState.Discovered && (changes.Role is not null || changes.Root is not null);
 
     private static NodeInput ToInput(Node node, bool includeRoleFields) => new()
     {
