@@ -25,5 +25,9 @@ public interface ILeaseStore
 {
     ValueTask CommitAsync(LeaseRecord record, CancellationToken cancellationToken = default);
 
+    /// <summary>Queues the record and calls <paramref name="onDurable"/> once it is on disk (null) or could not be
+    /// written (the error). The callback runs on the store's writer thread: it must be short and must not block.</summary>
+    void Commit(LeaseRecord record, Action<Exception?> onDurable);
+
     ValueTask<IReadOnlyList<LeaseRecord>> LoadAsync(CancellationToken cancellationToken = default);
 }

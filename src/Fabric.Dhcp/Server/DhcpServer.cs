@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
@@ -102,23 +101,43 @@ internal sealed partial class DhcpServer : BackgroundService
         }
     }
 
+    // One dedicated thread per socket, blocking receive, handling and sending on that thread: a packet is not
+    // handed between threads (each hand-off is a wake-up, which on a small machine costs more than the work).
+    // A REQUEST's ACK is sent by the lease store's writer thread right after the group commit holding its lease.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_sockets.Select(s => Task.Run(() => ReceiveLoopAsync(s.Socket, s.Interface, stoppingToken), stoppingToken)));
+        Task.WhenAll(_sockets.Select(s =>
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    ReceiveLoop(s.Socket, s.Interface, stoppingToken);
+                }
+                finally
+                {
+                    done.TrySetResult();
+                }
+            })
+            {
+                IsBackground = true,
+                Name = $"dhcp {s.Interface.Name}:{s.Interface.LocalPort}",
+            };
+            thread.Start();
+            return done.Task;
+        }));
 
-    private async Task ReceiveLoopAsync(Socket socket, DhcpInterface iface, CancellationToken ct)
+    private void ReceiveLoop(Socket socket, DhcpInterface iface, CancellationToken ct)
     {
+        using var stop = ct.Register(socket.Dispose);
         var buffer = GC.AllocateUninitializedArray<byte>(4096, pinned: true);
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
         while (!ct.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            int received;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                received = socket.ReceiveFrom(buffer, SocketFlags.None, ref from);
             }
             catch (ObjectDisposedException)
             {
@@ -137,7 +156,7 @@ internal sealed partial class DhcpServer : BackgroundService
 
             try
             {
-                await HandleDatagramAsync(socket, iface, buffer.AsMemory(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint, ct).ConfigureAwait(false);
+                HandleDatagram(socket, iface, buffer.AsSpan(0, received), (IPEndPoint)from, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -152,17 +171,18 @@ internal sealed partial class DhcpServer : BackgroundService
         }
     }
 
-    private async ValueTask HandleDatagramAsync(Socket socket, DhcpInterface iface, ReadOnlyMemory<byte> datagram, IPEndPoint source, CancellationToken ct)
+    private void HandleDatagram(Socket socket, DhcpInterface iface, ReadOnlySpan<byte> datagram, IPEndPoint source, CancellationToken ct)
     {
         _metrics.Received(iface.Name);
-        if (!DhcpPacket.TryParse(datagram.Span, out var request, out var error))
+        if (!DhcpPacket.TryParse(datagram, out var request, out var error))
         {
             _metrics.Dropped(error.ToString());
             Log.Malformed(_logger, iface.Name, source.ToString(), error.ToString());
             return;
         }
 
-        var context = await _pipeline.RunAsync(request, iface, ct).ConfigureAwait(false);
+        var run = _pipeline.RunAsync(request, iface, ct);
+        var context = run.IsCompletedSuccessfully ? run.Result : run.AsTask().GetAwaiter().GetResult();
         foreach (var anomaly in context.Anomalies)
         {
             _metrics.Anomaly(anomaly);
@@ -178,7 +198,13 @@ internal sealed partial class DhcpServer : BackgroundService
 
         if (context.Persist is { } change)
         {
-            _ = PersistAsync(change, context, ct);
+            _store.Commit(change, failure =>
+            {
+                if (failure is not null)
+                {
+                    Log.CommitFailed(_logger, failure, context.Mac.ToString(), context.Request.TransactionId);
+                }
+            });
         }
 
         if (DhcpPipeline.BuildReply(context) is not { } reply)
@@ -188,52 +214,30 @@ internal sealed partial class DhcpServer : BackgroundService
 
         if (context.Commit is { } lease)
         {
-            // The lease is on disk before the ACK leaves: commit first, then send (off the receive loop,
-            // so concurrent clients' commits are grouped into one transaction).
-            _ = CommitThenSendAsync(socket, iface, context, reply, lease, source, ct);
+            // The lease is on disk before the ACK leaves: the store calls back once the transaction holding it
+            // (grouped with other clients' leases) is committed, and the ACK is sent from there.
+            var started = Stopwatch.GetTimestamp();
+            _store.Commit(lease, failure =>
+            {
+                if (failure is not null)
+                {
+                    _metrics.Dropped("lease commit failed");
+                    Log.CommitFailed(_logger, failure, context.Mac.ToString(), context.Request.TransactionId);
+                    return;
+                }
+
+                _metrics.CommitLatency(Stopwatch.GetElapsedTime(started));
+                Send(socket, iface, context, reply, source);
+            });
             return;
         }
 
-        await SendAsync(socket, iface, context, reply, source, ct).ConfigureAwait(false);
+        Send(socket, iface, context, reply, source);
     }
 
-    private async Task PersistAsync(LeaseRecord change, DhcpContext context, CancellationToken ct)
+    private void Send(Socket socket, DhcpInterface iface, DhcpContext context, DhcpPacket reply, IPEndPoint source)
     {
-        try
-        {
-            await _store.CommitAsync(change, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.CommitFailed(_logger, ex, context.Mac.ToString(), context.Request.TransactionId);
-        }
-    }
-
-    private async Task CommitThenSendAsync(Socket socket, DhcpInterface iface, DhcpContext context, DhcpPacket reply, LeaseRecord lease, IPEndPoint source, CancellationToken ct)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            await _store.CommitAsync(lease, ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        catch (Exception ex)
-        {
-            _metrics.Dropped("lease commit failed");
-            Log.CommitFailed(_logger, ex, context.Mac.ToString(), context.Request.TransactionId);
-            return;
-        }
-
-        _metrics.CommitLatency(Stopwatch.GetElapsedTime(started));
-        await SendAsync(socket, iface, context, reply, source, ct).ConfigureAwait(false);
-    }
-
-    private async ValueTask SendAsync(Socket socket, DhcpInterface iface, DhcpContext context, DhcpPacket reply, IPEndPoint source, CancellationToken ct)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(1500);
+        Span<byte> buffer = stackalloc byte[1500];
         var destination = ReplyRouting.Choose(context.Request, reply.MessageType, source, iface.LocalPort, _options.ProxyPort);
         try
         {
@@ -244,16 +248,16 @@ internal sealed partial class DhcpServer : BackgroundService
                 return;
             }
 
-            await socket.SendToAsync(buffer.AsMemory(0, n), SocketFlags.None, destination, ct).ConfigureAwait(false);
+            socket.SendTo(buffer[..n], SocketFlags.None, destination);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
         }
         catch (SocketException ex)
         {
             Log.SendFailed(_logger, destination.ToString(), iface.Name, ex.SocketErrorCode.ToString());
             return;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         switch (reply.MessageType)

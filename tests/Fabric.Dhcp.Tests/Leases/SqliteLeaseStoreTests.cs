@@ -63,6 +63,62 @@ public sealed class SqliteLeaseStoreTests : IDisposable
         Assert.True(batches < 2000);
     }
 
+    [Fact]
+    public async Task Commit_Callback_RunsOnlyOnceTheLeaseIsCommitted()
+    {
+        await using var store = new SqliteLeaseStore(DbPath);
+        var seen = new TaskCompletionSource<(Exception? Error, long Rows)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.Commit(Rec(0x0a090070, 7), error =>
+        {
+            // Another connection sees the row: the transaction holding it is committed (the ACK may leave now).
+            using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT count(*) FROM leases WHERE address = {0x0a090070}";
+            seen.SetResult((error, (long)cmd.ExecuteScalar()!));
+        });
+        var (failure, rows) = await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(failure);
+        Assert.Equal(1, rows);
+    }
+
+    [Fact]
+    public async Task Commit_AfterDispose_Throws()
+    {
+        var store = new SqliteLeaseStore(DbPath);
+        await store.DisposeAsync();
+        Assert.Throws<ObjectDisposedException>(() => store.Commit(Rec(1, 1), _ => { }));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.CommitAsync(Rec(1, 1)));
+    }
+
+    [Fact]
+    public void GatherPolicy_WaitsOnlyForSmallBatchesAtHighArrivalRates()
+    {
+        var policy = new SqliteLeaseStore.GatherPolicy();
+        long t = 0;
+        long ms = System.Diagnostics.Stopwatch.Frequency / 1000;
+        policy.Observe(1, t);
+        Assert.False(policy.ShouldWait(1));
+
+        // One lease per 10 ms (100/s): never wait, a lone lease is committed at once.
+        for (int i = 0; i < 20; i++)
+        {
+            policy.Observe(1, t += 10 * ms);
+        }
+
+        Assert.False(policy.ShouldWait(1));
+
+        // Five leases per millisecond (5,000/s): wait for company, unless the batch is already large.
+        for (int i = 0; i < 20; i++)
+        {
+            policy.Observe(5, t += ms);
+        }
+
+        Assert.True(policy.ArrivalRate > SqliteLeaseStore.GatherPolicy.AboveRate, $"rate {policy.ArrivalRate}");
+        Assert.True(policy.ShouldWait(1));
+        Assert.False(policy.ShouldWait(SqliteLeaseStore.GatherPolicy.BelowCount));
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
