@@ -17,8 +17,9 @@ internal sealed class DhcpLab : IAsyncDisposable
     private readonly List<Process> _processes = [];
     private Process? _server;
 
-    public DhcpLab(string prefix, int lease = 3600, bool serveUnknown = true)
+    public DhcpLab(string prefix, int lease = 3600, bool serveUnknown = true, bool proxy = false)
     {
+        Proxy = proxy;
         string suffix = Convert.ToHexString(Guid.NewGuid().ToByteArray().AsSpan(0, 3)).ToLowerInvariant();
         ServerNs = $"dhcps-{suffix}";
         ClientNs = $"dhcpc-{suffix}";
@@ -38,6 +39,9 @@ internal sealed class DhcpLab : IAsyncDisposable
     public int LeaseSeconds { get; }
 
     public bool ServeUnknown { get; }
+
+    /// <summary>proxyDHCP mode (Fabric:Dhcp:Proxy): PXE answers only, ports 67 and 4011.</summary>
+    public bool Proxy { get; }
 
     public async Task SetUpAsync(string clientMac = NodeMac)
     {
@@ -62,7 +66,7 @@ internal sealed class DhcpLab : IAsyncDisposable
             {
                 DataDir,
                 PublicUrl = "http://10.78.0.1:8080",
-                Dhcp = new { Interfaces = new[] { ServerIf }, TrustedRelays = new[] { "10.78.0.2" } },
+                Dhcp = new { Interfaces = new[] { ServerIf }, TrustedRelays = new[] { "10.78.0.2" }, Proxy },
             },
             ["TestHost"] = new
             {
