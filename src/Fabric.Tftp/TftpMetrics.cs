@@ -16,6 +16,7 @@ internal sealed class TftpMetrics : IDisposable
     private readonly Counter<long> _retransmits;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _malformed;
+    private readonly Counter<long> _duplicates;
 
     public TftpMetrics(IMeterFactory? factory, Func<int> activeTransfers)
     {
@@ -27,6 +28,7 @@ internal sealed class TftpMetrics : IDisposable
         _retransmits = _meter.CreateCounter<long>("tftp.retransmits", "{packet}", "Packets sent again after a timeout");
         _errors = _meter.CreateCounter<long>("tftp.errors", "{packet}", "ERROR packets sent, by code");
         _malformed = _meter.CreateCounter<long>("tftp.malformed", "{packet}", "Datagrams dropped as malformed or unexpected");
+        _duplicates = _meter.CreateCounter<long>("tftp.requests.repeated", "{packet}", "Repeated requests ignored because their transfer is already answering");
         _meter.CreateObservableGauge("tftp.transfers.active", activeTransfers, "{transfer}", "Transfers in progress");
     }
 
@@ -49,6 +51,8 @@ internal sealed class TftpMetrics : IDisposable
     public void Error(TftpErrorCode code) => _errors.Add(1, new KeyValuePair<string, object?>("code", (int)code));
 
     public void Malformed() => _malformed.Add(1);
+
+    public void DuplicateRequest() => _duplicates.Add(1);
 
     public void Dispose() => _meter.Dispose();
 }

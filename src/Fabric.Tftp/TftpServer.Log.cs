@@ -28,6 +28,9 @@ public sealed partial class TftpServer
         [LoggerMessage(7, LogLevel.Warning, "TFTP {Client} {File}: server busy ({Active} transfers)")]
         public static partial void Busy(ILogger logger, IPEndPoint client, string file, int active);
 
+        [LoggerMessage(12, LogLevel.Debug, "TFTP {Client} {File}: repeated request ignored, its transfer is already answering")]
+        public static partial void DuplicateRequest(ILogger logger, IPEndPoint client, string file);
+
         [LoggerMessage(8, LogLevel.Debug, "TFTP {Client}: evicted a transfer never acknowledged to admit a new request")]
         public static partial void Evicted(ILogger logger, IPEndPoint client);
 

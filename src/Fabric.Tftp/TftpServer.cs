@@ -16,6 +16,8 @@ namespace Fabric.Tftp;
 /// own ephemeral socket bound to the address the request arrived on. Writes are refused with error 2.
 /// Transfers are limited in number; when the limit is reached a new request evicts the oldest transfer
 /// whose client never acknowledged anything (a spoofed or silent request), or else is answered "server busy".
+/// A client that repeats its request (its timer ran out before our answer reached it) while the transfer that
+/// request started has not heard from it yet gets no second transfer: the first one answers it.
 /// </summary>
 public sealed partial class TftpServer : IAsyncDisposable
 {
@@ -28,6 +30,7 @@ public sealed partial class TftpServer : IAsyncDisposable
     private readonly TftpMetrics _metrics;
     private readonly TftpNegotiationLimits _limits;
     private readonly ConcurrentDictionary<TransferSession, Task> _sessions = new();
+    private readonly ConcurrentDictionary<IPEndPoint, ClientRequest> _requests = new();
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
     private Task? _listener;
@@ -76,6 +79,8 @@ public sealed partial class TftpServer : IAsyncDisposable
                 socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
             }
 
+            // A burst of requests (a rack powering on) must not overflow the request queue while transfers start.
+            socket.ReceiveBufferSize = 4 << 20;
             socket.Bind(endpoint);
         }
         catch
@@ -87,7 +92,25 @@ public sealed partial class TftpServer : IAsyncDisposable
         _socket = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         Log.Listening(_logger, LocalEndPoint, _files.Root);
-        _listener = Task.Run(() => ListenAsync(_stopping.Token), CancellationToken.None);
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var token = _stopping.Token;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Listen(token);
+            }
+            finally
+            {
+                listening.TrySetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "tftp requests",
+        };
+        thread.Start();
+        _listener = listening.Task;
         return Task.CompletedTask;
     }
 
@@ -120,25 +143,29 @@ public sealed partial class TftpServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task ListenAsync(CancellationToken cancellationToken)
+    // Requests are read on a dedicated thread (blocking receive), not the thread pool: under a burst of transfers
+    // starting at once a pool thread can wait seconds to be scheduled, and every client waits behind it.
+    private void Listen(CancellationToken cancellationToken)
     {
         var socket = _socket!;
         var buffer = GC.AllocateArray<byte>(RequestBufferSize, pinned: true);
-        EndPoint any = socket.AddressFamily == AddressFamily.InterNetworkV6
-            ? new IPEndPoint(IPAddress.IPv6Any, 0)
-            : new IPEndPoint(IPAddress.Any, 0);
         while (!cancellationToken.IsCancellationRequested)
         {
-            SocketReceiveMessageFromResult result;
+            EndPoint from = socket.AddressFamily == AddressFamily.InterNetworkV6
+                ? new IPEndPoint(IPAddress.IPv6Any, 0)
+                : new IPEndPoint(IPAddress.Any, 0);
+            var flags = SocketFlags.None;
+            int received;
+            IPPacketInformation packetInformation;
             try
             {
-                result = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+                received = socket.ReceiveMessageFrom(buffer, 0, buffer.Length, ref flags, ref from, out packetInformation);
             }
-            catch (OperationCanceledException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
-            catch (ObjectDisposedException)
+            catch (SocketException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
@@ -151,25 +178,20 @@ public sealed partial class TftpServer : IAsyncDisposable
                         continue;
                     case SocketErrorKind.BackOff:
                         Log.TransientSocketError(_logger, ex.SocketErrorCode, LocalEndPoint);
-                        await Task.Delay(TimeSpan.FromMilliseconds(100), _clock, cancellationToken).ConfigureAwait(false);
+                        cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
                         continue;
                     default:
                         Log.FatalSocketError(_logger, ex, LocalEndPoint);
-                        if (cancellationToken.IsCancellationRequested)
-                        {
-                            return;
-                        }
-
-                        await Task.Delay(TimeSpan.FromSeconds(1), _clock, cancellationToken).ConfigureAwait(false);
+                        cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
                         continue;
                 }
             }
 
-            var client = (IPEndPoint)result.RemoteEndPoint;
+            var client = (IPEndPoint)from;
             var local = LocalEndPoint!.Address.Equals(IPAddress.Any) || LocalEndPoint.Address.Equals(IPAddress.IPv6Any)
-                ? result.PacketInformation.Address
+                ? packetInformation.Address
                 : LocalEndPoint.Address;
-            HandleRequest(buffer.AsSpan(0, result.ReceivedBytes), client, local, cancellationToken);
+            HandleRequest(buffer.AsSpan(0, received), client, local, cancellationToken);
         }
     }
 
@@ -205,6 +227,15 @@ public sealed partial class TftpServer : IAsyncDisposable
             return;
         }
 
+        if (_requests.TryGetValue(client, out var earlier) && earlier.IsRepeatedBy(datagram))
+        {
+            // The client's retransmission of a request whose transfer is already answering it. Starting a second
+            // transfer would send a second OACK or DATA 1 from another port, which some clients (atftp) abort on.
+            _metrics.DuplicateRequest();
+            Log.DuplicateRequest(_logger, client, request!.Filename);
+            return;
+        }
+
         if (!TryReserve(client))
         {
             Log.Busy(_logger, client, request!.Filename, ActiveTransfers);
@@ -212,7 +243,21 @@ public sealed partial class TftpServer : IAsyncDisposable
             return;
         }
 
-        _ = StartTransferAsync(request!, client, local, cancellationToken);
+        var entry = new ClientRequest(datagram.ToArray());
+        _requests[client] = entry;
+        _ = StartTransferAsync(request!, client, local, entry, cancellationToken);
+    }
+
+    /// <summary>The last request seen from a client endpoint and the transfer it started.</summary>
+    private sealed class ClientRequest(byte[] datagram)
+    {
+        public TransferSession? Session { get; set; }
+
+        /// <summary>True when <paramref name="repeat"/> is the same request again and its transfer has not
+        /// heard from the client yet (or is still being set up).</summary>
+        public bool IsRepeatedBy(ReadOnlySpan<byte> repeat) =>
+            repeat.SequenceEqual(datagram)
+            && (Session is not { } session || (session.Transfer.State == TransferState.Running && !session.Confirmed));
     }
 
     private bool TryReserve(IPEndPoint client)
@@ -256,7 +301,19 @@ public sealed partial class TftpServer : IAsyncDisposable
         }
     }
 
-    private async Task StartTransferAsync(TftpRequest request, IPEndPoint client, IPAddress local, CancellationToken cancellationToken)
+    private async Task StartTransferAsync(TftpRequest request, IPEndPoint client, IPAddress local, ClientRequest entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartTransferCoreAsync(request, client, local, entry, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _requests.TryRemove(KeyValuePair.Create(client, entry));
+        }
+    }
+
+    private async Task StartTransferCoreAsync(TftpRequest request, IPEndPoint client, IPAddress local, ClientRequest entry, CancellationToken cancellationToken)
     {
         TransferSession? session = null;
         try
@@ -313,9 +370,14 @@ public sealed partial class TftpServer : IAsyncDisposable
                 request.Filename,
                 channel => new ReadTransfer(content, negotiated, channel, _clock, _options.RetransmitTimeout, _options.MaxRetries));
             session.UnknownTransferId += (s, stranger) => Log.UnknownTransferId(_logger, s.Client, stranger.ToString());
+            entry.Session = session;
             _metrics.Started();
             Log.TransferStarted(_logger, client, request.Filename, content.Length, negotiated.BlockSize, negotiated.WindowSize);
-            var run = session.RunAsync(_stopping.Token);
+            // The first packet leaves now; the transfer's thread is started off this path, because starting a
+            // thread waits for the scheduler and on a loaded machine that would hold up every request behind it.
+            session.Begin();
+            var token = _stopping.Token;
+            var run = Task.Run(() => session.RunAsync(token), CancellationToken.None);
             _sessions[session] = run;
             await run.ConfigureAwait(false);
             Finish(session);

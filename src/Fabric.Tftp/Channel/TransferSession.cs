@@ -25,6 +25,8 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     // 0: this session holds a transfer slot; 1: the slot went to another request; 2: released.
     private int _slot;
 
+    private bool _begun;
+
     public TransferSession(Socket socket, IPEndPoint client, TimeProvider clock, string file, Func<ITransferChannel, ReadTransfer> createTransfer)
     {
         _socket = socket;
@@ -87,17 +89,28 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         return done.Task;
     }
 
+    /// <summary>Sends the transfer's first packet (OACK or DATA 1) from the caller's thread, so a client hears
+    /// back at once even when starting the transfer's own thread is slow (hundreds of transfers starting on a busy
+    /// machine). The client's answer waits in the socket until the thread runs. Idempotent.</summary>
+    public void Begin()
+    {
+        lock (_lock)
+        {
+            if (!_begun)
+            {
+                _begun = true;
+                _transfer.Start();
+            }
+        }
+    }
+
     private void Run(CancellationToken cancellationToken)
     {
         using var registration = cancellationToken.Register(static s => ((TransferSession)s!).Abort(TransferFailure.Stopped), this);
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         try
         {
-            lock (_lock)
-            {
-                _transfer.Start();
-            }
-
+            Begin();
             var slice = _transfer.TimeUntilDeadline() / 4;
             _socket.ReceiveTimeout = (int)Math.Clamp(slice.TotalMilliseconds, 10, 250);
             var from = new SocketAddress(_socket.AddressFamily);

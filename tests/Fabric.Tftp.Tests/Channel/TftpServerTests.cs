@@ -145,6 +145,47 @@ public sealed class TftpServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RepeatedRequest_BeforeFirstAck_AnsweredByTheSameTransferOnly()
+    {
+        await StartAsync(new TftpServerOptions { RetransmitTimeout = TimeSpan.FromSeconds(5) });
+        var content = Bytes(3000);
+        _root.Write("f.bin", content);
+        using var client = new RawClient();
+
+        // The client's timer ran out before it saw DATA 1: it asks again, twice.
+        client.Send(Packets.Rrq("f.bin"), Endpoint);
+        var first = client.Receive()!.Value;
+        client.Send(Packets.Rrq("f.bin"), Endpoint);
+        client.Send(Packets.Rrq("f.bin"), Endpoint);
+
+        // No second transfer: nothing arrives from another port, and one transfer is active.
+        Assert.Null(client.Receive(500));
+        Assert.Equal(1, _server.ActiveTransfers);
+
+        // The first transfer carries on as usual.
+        var received = new List<byte>(first.Data[4..]);
+        client.Send(Packets.Ack(1), first.From);
+        for (ushort block = 2; received.Count < content.Length || block == 2; block++)
+        {
+            var next = client.Receive()!.Value;
+            Assert.Equal(first.From, next.From);
+            received.AddRange(next.Data[4..]);
+            client.Send(Packets.Ack(block), first.From);
+            if (next.Data.Length < 4 + 512)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(content, received);
+        await WaitFor(() => _server.ActiveTransfers == 0);
+
+        // Once that transfer is over, the same request from the same port is a new transfer.
+        client.Send(Packets.Rrq("f.bin"), Endpoint);
+        Assert.NotNull(client.Receive());
+    }
+
+    [Fact]
     public async Task DuplicateAcks_DoNotCauseResends()
     {
         await StartAsync(new TftpServerOptions { RetransmitTimeout = TimeSpan.FromSeconds(5) });
