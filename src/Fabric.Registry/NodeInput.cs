@@ -2,9 +2,19 @@ namespace Fabric.Registry;
 
 /// <summary>A node as a request describes it: raw text, checked by the registry. <see cref="MacField"/>
 /// names the request field the MACs came from (<c>mac</c> or <c>macs</c>) so errors point at it.
-/// The same record describes a change (PATCH): there, null fields keep the stored value and the name is ignored.</summary>
+/// The same record describes a change (PATCH): there, null fields keep the stored value, the fields named in
+/// <see cref="Clear"/> are removed (JSON merge patch, RFC 7396: a member set to null), and the name is ignored.</summary>
 public sealed record NodeInput
 {
+    /// <summary>The fields a change may remove, by their wire names. Name, role, MACs and state always have a value.</summary>
+    public static IReadOnlySet<string> Clearable { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "ip", "network", "labels", "cpuCores", "memoryMiB", "root", "pair", "aoeShelf", "volumes", "nfsExports", "vCpus", "diskVolume", "hypervisor",
+    };
+
+    /// <summary>A change only: wire names of fields to remove (see <see cref="Clearable"/>).</summary>
+    public IReadOnlyCollection<string>? Clear { get; init; }
+
     public string? Name { get; init; }
 
     public string? Role { get; init; }

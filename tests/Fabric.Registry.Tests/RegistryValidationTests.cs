@@ -175,6 +175,42 @@ public sealed class RegistryValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task UpdateNode_ClearRootAndLabels_RemovesThemAndKeepsTheRest()
+    {
+        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with
+        {
+            Root = "aoe:e0.1",
+            CpuCores = 4,
+            Labels = new Dictionary<string, string> { ["rack"] = "r1" },
+        }, "admin");
+
+        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Clear = ["root", "labels"] }, "admin");
+
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.Null(result.Value.Hardware!.Root);
+        Assert.Empty(result.Value.Labels);
+        Assert.Equal(4, result.Value.Hardware.CpuCores);
+        var events = (await _registry.ListEventsAsync("n1")).Value!;
+        Assert.Contains("root: aoe:e0.1 -> ", events[^1].Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("name")]
+    [InlineData("role")]
+    [InlineData("macs")]
+    [InlineData("state")]
+    [InlineData("colour")]
+    public async Task UpdateNode_ClearFieldThatMustHaveValue_InvalidAndNothingChanged(string field)
+    {
+        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Root = "aoe:e0.1" }, "admin");
+
+        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Root = "aoe:e0.2", Clear = [field] }, "admin");
+
+        Assert.Equal((RegistryErrorKind.Validation, field), (result.Error!.Kind, result.Error.Errors.Single().Field));
+        Assert.Equal("aoe:e0.1", _registry.FindNode("n1")!.Hardware!.Root!.ToString());
+    }
+
+    [Fact]
     public async Task UpdateNode_Unknown_IsNotFound()
     {
         var result = await _registry.UpdateNodeAsync("ghost", new NodeInput { State = "up" }, "admin");

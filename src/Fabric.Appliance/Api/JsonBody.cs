@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Fabric.Api.Contracts;
 
 namespace Fabric.Appliance.Api;
@@ -28,6 +29,39 @@ internal static class JsonBody
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (null, TooLarge(request.HttpContext));
+        }
+    }
+
+    /// <summary>Reads a JSON merge patch (RFC 7396) body: the typed value, plus the names (as the contract spells
+    /// them) of the members set to null, which the patch removes.</summary>
+    public static async Task<(T? Value, IReadOnlyList<string> Removed, IResult? Problem)> ReadMergePatchAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        var (body, problem) = await ReadAsync<JsonObject>(request, cancellationToken);
+        if (problem is not null)
+        {
+            return (null, [], problem);
+        }
+
+        var names = typeof(T).GetProperties().Select(p => FabricJson.Options.PropertyNamingPolicy!.ConvertName(p.Name)).ToList();
+        var removed = new List<string>();
+        foreach (var (key, value) in body!)
+        {
+            if (value is null)
+            {
+                removed.Add(names.FirstOrDefault(n => string.Equals(n, key, StringComparison.OrdinalIgnoreCase)) ?? key);
+            }
+        }
+
+        try
+        {
+            var typed = body.Deserialize<T>(FabricJson.Options);
+            return typed is null ? (null, [], Problems.Field(StatusCodes.Status400BadRequest, "body", "a JSON object is required")) : (typed, removed, null);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            return (null, [], Problems.Field(StatusCodes.Status400BadRequest, field, $"malformed JSON: {FirstSentence(e.Message)}"));
         }
     }
 

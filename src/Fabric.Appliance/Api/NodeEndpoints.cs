@@ -51,13 +51,13 @@ internal static class NodeEndpoints
 
         nodes.MapPatch("/{name}", async (string name, HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
         {
-            var (request, problem) = await JsonBody.ReadAsync<PatchNodeRequest>(context.Request, cancellationToken);
+            var (request, removed, problem) = await JsonBody.ReadMergePatchAsync<PatchNodeRequest>(context.Request, cancellationToken);
             if (problem is not null)
             {
                 return problem;
             }
 
-            var result = await registry.UpdateNodeAsync(name, request!.ToChanges(), Authorization.Actor(context), cancellationToken);
+            var result = await registry.UpdateNodeAsync(name, request!.ToChanges() with { Clear = removed }, Authorization.Actor(context), cancellationToken);
             return result.Succeeded ? Results.Ok(result.Value.ToDto()) : Problems.From(result.Error);
         }).RequireAdminToken().Accepts<PatchNodeRequest>("application/json").Produces<NodeDto>()
             .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);

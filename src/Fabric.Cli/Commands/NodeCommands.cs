@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Fabric.Api.Contracts;
 using Fabric.Cli.Output;
 
@@ -130,9 +131,13 @@ internal static class NodeCommands
         var role = new Option<string?>("--role", "-r") { Description = "New role (drops the old role's fields)" };
         var state = new Option<string?>("--state") { Description = "registered, discovered, booting, up, failed or retired" };
         var macs = new Option<string[]?>("--mac") { Description = "Replace the node's MACs; repeat for more NICs" };
+        var unset = new Option<string[]?>("--unset")
+        {
+            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor); repeat for more",
+        };
         var fields = new NodeFieldOptions();
         var output = CliApp.OutputOption();
-        var command = new Command("set", "Change a node's fields") { name, role, state, macs, output };
+        var command = new Command("set", "Change a node's fields") { name, role, state, macs, unset, output };
         fields.AddTo(command);
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
@@ -150,7 +155,14 @@ internal static class NodeCommands
                 MemoryMiB = parse.GetValue(fields.MemoryMiB),
                 Labels = fields.Labels(parse),
             };
-            var node = await api.PatchAsync<NodeDto>($"/api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(name)!)}", request, cancellationToken);
+            // A JSON merge patch: members left out keep their value, members set to null are removed.
+            var patch = JsonSerializer.SerializeToNode(request, FabricJson.Options)!.AsObject();
+            foreach (var field in parse.GetValue(unset) ?? [])
+            {
+                patch[field] = null;
+            }
+
+            var node = await api.PatchAsync<NodeDto>($"/api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(name)!)}", patch, cancellationToken);
             if (CliApp.IsJson(parse, output))
             {
                 CliApp.WriteJson(environment, node);

@@ -85,7 +85,7 @@ internal sealed partial class SqliteRegistry
         bool roleChanged = changes.Role is not null && (!NodeEnumNames.TryParseRole(changes.Role, out var newRole) || newRole != current.Role);
         var input = ToInput(current, includeRoleFields: !roleChanged);
         bool networkChanged = changes.Network is not null && !string.Equals(changes.Network.Trim(), current.Network, StringComparison.OrdinalIgnoreCase);
-        return input with
+        var merged = input with
         {
             Role = changes.Role ?? input.Role,
             Macs = changes.Macs ?? input.Macs,
@@ -103,6 +103,29 @@ internal sealed partial class SqliteRegistry
             VCpus = changes.VCpus ?? input.VCpus,
             DiskVolume = changes.DiskVolume ?? input.DiskVolume,
             Hypervisor = changes.Hypervisor ?? input.Hypervisor,
+        };
+        if (changes.Clear is not { Count: > 0 } clear)
+        {
+            return merged;
+        }
+
+        bool Cleared(string field) => clear.Contains(field);
+        return merged with
+        {
+            // Removing the network frees the address too.
+            Ip = Cleared("ip") || Cleared("network") ? null : merged.Ip,
+            Network = Cleared("network") ? null : merged.Network,
+            Labels = Cleared("labels") ? new Dictionary<string, string>() : merged.Labels,
+            CpuCores = Cleared("cpuCores") ? null : merged.CpuCores,
+            MemoryMiB = Cleared("memoryMiB") ? null : merged.MemoryMiB,
+            Root = Cleared("root") ? null : merged.Root,
+            Pair = Cleared("pair") ? null : merged.Pair,
+            AoeShelf = Cleared("aoeShelf") ? null : merged.AoeShelf,
+            Volumes = Cleared("volumes") ? null : merged.Volumes,
+            NfsExports = Cleared("nfsExports") ? null : merged.NfsExports,
+            VCpus = Cleared("vCpus") ? null : merged.VCpus,
+            DiskVolume = Cleared("diskVolume") ? null : merged.DiskVolume,
+            Hypervisor = Cleared("hypervisor") ? null : merged.Hypervisor,
         };
     }
 

@@ -162,6 +162,11 @@ internal sealed partial class SqliteRegistry : IRegistry
                 return (RegistryError.NotFound("name", $"no node named '{name}'"), snapshot);
             }
 
+            if (changes.Clear?.FirstOrDefault(f => !NodeInput.Clearable.Contains(f)) is { } fixedField)
+            {
+                return (RegistryError.Invalid(fixedField, $"'{fixedField}' cannot be removed (fields that can: {string.Join(", ", NodeInput.Clearable.Order(StringComparer.Ordinal))})"), snapshot);
+            }
+
             var input = Merge(entry.Node, changes);
             var validated = NodeValidator.Validate(input, snapshot, entry.Node);
             if (!validated.Succeeded)

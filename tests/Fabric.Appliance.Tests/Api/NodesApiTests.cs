@@ -192,6 +192,35 @@ public sealed class NodesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PatchNode_MemberSetToNull_RemovesIt()
+    {
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", labels = new Dictionary<string, string> { ["rack"] = "r1" } });
+
+        // JSON merge patch (RFC 7396): null removes, an absent member keeps its value.
+        using var body = new StringContent("""{"root": null, "labels": null, "cpuCores": 8}""", System.Text.Encoding.UTF8, "application/json");
+        var response = await _admin.PatchAsync("/api/v1/nodes/h1", body);
+        var node = (await response.Content.ReadFromJsonAsync<NodeDto>(FabricJson.Options))!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(node.Root);
+        Assert.Empty(node.Labels);
+        Assert.Equal(8, node.CpuCores);
+        Assert.Equal("52:54:00:00:00:01", node.Macs.Single());
+    }
+
+    [Fact]
+    public async Task PatchNode_RequiredMemberSetToNull_400NamingItAndNothingChanged()
+    {
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
+
+        using var body = new StringContent("""{"Role": null, "root": "aoe:e0.2"}""", System.Text.Encoding.UTF8, "application/json");
+        await ProblemAssert.IsProblemAsync(await _admin.PatchAsync("/api/v1/nodes/h1", body), HttpStatusCode.BadRequest, "role");
+
+        var node = (await _host.Client.GetFromJsonAsync<NodeDto>("/api/v1/nodes/h1", FabricJson.Options))!;
+        Assert.Equal(("hardware", "aoe:e0.1"), (node.Role, node.Root));
+    }
+
+    [Fact]
     public async Task PatchNode_BadStateAndUnknownNode_400And404()
     {
         await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });

@@ -58,9 +58,18 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("aoe-md:e0.1,e1.1", show.Out, StringComparison.Ordinal);
         Assert.Contains("rack=r1", show.Out, StringComparison.Ordinal);
 
+        var unset = await RunAsync("node", "set", "hnode01", "--unset", "root", "--unset", "labels", "-o", "json");
+        Assert.Equal((0, ""), (unset.Code, unset.Err));
+        var unsetNode = JsonDocument.Parse(unset.Out).RootElement;
+        Assert.False(unsetNode.TryGetProperty("root", out _));
+        Assert.Empty(unsetNode.GetProperty("labels").EnumerateObject());
+        var badUnset = await RunAsync("node", "set", "hnode01", "--unset", "role");
+        Assert.NotEqual(0, badUnset.Code);
+        Assert.Contains("role", badUnset.Err, StringComparison.Ordinal);
+
         var events = await RunAsync("node", "events", "hnode01", "-o", "json");
         var kinds = JsonDocument.Parse(events.Out).RootElement.EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToList();
-        Assert.Equal(["created", "updated"], kinds);
+        Assert.Equal(["created", "updated", "updated"], kinds);
         var eventTable = await RunAsync("node", "events", "hnode01");
         Assert.Matches("(?m)^TIME +KIND +ACTOR +MESSAGE$", eventTable.Out);
 
