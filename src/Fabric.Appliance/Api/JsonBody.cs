@@ -23,8 +23,7 @@ internal static class JsonBody
         }
         catch (JsonException e)
         {
-            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
-            return (null, Problems.Field(StatusCodes.Status400BadRequest, field, $"malformed JSON: {FirstSentence(e.Message)}"));
+            return (null, Malformed(e));
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -60,8 +59,7 @@ internal static class JsonBody
         }
         catch (JsonException e)
         {
-            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
-            return (null, [], Problems.Field(StatusCodes.Status400BadRequest, field, $"malformed JSON: {FirstSentence(e.Message)}"));
+            return (null, [], Malformed(e));
         }
     }
 
@@ -69,6 +67,13 @@ internal static class JsonBody
     {
         var limit = context.RequestServices.GetRequiredService<Hosting.FabricOptions>().MaxRequestBodyBytes;
         return Problems.Field(StatusCodes.Status413PayloadTooLarge, "body", $"the request body is larger than {limit} bytes");
+    }
+
+    /// <summary>400 naming the JSON path that could not be read.</summary>
+    private static IResult Malformed(JsonException e)
+    {
+        var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+        return Problems.Field(StatusCodes.Status400BadRequest, field, $"malformed JSON: {FirstSentence(e.Message)}");
     }
 
     private static string FirstSentence(string message)
