@@ -70,15 +70,10 @@ public sealed record NodeDto
     public DateTimeOffset UpdatedAt { get; init; }
 }
 
-/// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <see cref="Macs"/>; <see cref="Ip"/> is the
-/// next free address of <see cref="Network"/> when omitted.</summary>
-public sealed record CreateNodeRequest
+/// <summary>The node fields a registration and a change have in common.</summary>
+public abstract record NodeFieldsRequest
 {
-    public string? Name { get; init; }
-
     public string? Role { get; init; }
-
-    public string? Mac { get; init; }
 
     public IReadOnlyList<string>? Macs { get; init; }
 
@@ -109,40 +104,20 @@ public sealed record CreateNodeRequest
     public string? Hypervisor { get; init; }
 }
 
-/// <summary>PATCH /api/v1/nodes/{name}: every field optional; present fields replace stored ones.</summary>
-public sealed record PatchNodeRequest
+/// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <see cref="Macs"/>; <see cref="Ip"/> is the
+/// next free address of <see cref="Network"/> when omitted.</summary>
+public sealed record CreateNodeRequest : NodeFieldsRequest
 {
-    public string? Role { get; init; }
+    public string? Name { get; init; }
 
-    public IReadOnlyList<string>? Macs { get; init; }
+    public string? Mac { get; init; }
+}
 
-    public string? Ip { get; init; }
-
-    public string? Network { get; init; }
-
+/// <summary>PATCH /api/v1/nodes/{name}, a JSON merge patch: present fields replace stored ones, fields set to null
+/// are removed.</summary>
+public sealed record PatchNodeRequest : NodeFieldsRequest
+{
     public string? State { get; init; }
-
-    public IReadOnlyDictionary<string, string>? Labels { get; init; }
-
-    public int? CpuCores { get; init; }
-
-    public long? MemoryMiB { get; init; }
-
-    public string? Root { get; init; }
-
-    public string? Pair { get; init; }
-
-    public int? AoeShelf { get; init; }
-
-    public IReadOnlyList<VolumeDto>? Volumes { get; init; }
-
-    public IReadOnlyList<string>? NfsExports { get; init; }
-
-    public int? VCpus { get; init; }
-
-    public string? DiskVolume { get; init; }
-
-    public string? Hypervisor { get; init; }
 }
 
 /// <summary>A managed network.</summary>

@@ -58,35 +58,17 @@ internal static class DtoMapping
             field = request.Macs is null ? "mac" : "macs";
         }
 
-        return new NodeInput
-        {
-            Name = request.Name,
-            Role = request.Role,
-            Macs = macs,
-            MacField = macs is null ? "mac" : field,
-            Ip = request.Ip,
-            Network = request.Network,
-            Labels = request.Labels,
-            CpuCores = request.CpuCores,
-            MemoryMiB = request.MemoryMiB,
-            Root = request.Root,
-            Pair = request.Pair,
-            AoeShelf = request.AoeShelf,
-            Volumes = request.Volumes?.Select(ToInput).ToList(),
-            NfsExports = request.NfsExports,
-            VCpus = request.VCpus,
-            DiskVolume = request.DiskVolume,
-            Hypervisor = request.Hypervisor,
-        };
+        return request.ToFields() with { Name = request.Name, Macs = macs, MacField = macs is null ? "mac" : field };
     }
 
-    public static NodeInput ToChanges(this PatchNodeRequest request) => new()
+    public static NodeInput ToChanges(this PatchNodeRequest request) => request.ToFields() with { State = request.State };
+
+    private static NodeInput ToFields(this NodeFieldsRequest request) => new()
     {
         Role = request.Role,
         Macs = request.Macs,
         Ip = request.Ip,
         Network = request.Network,
-        State = request.State,
         Labels = request.Labels,
         CpuCores = request.CpuCores,
         MemoryMiB = request.MemoryMiB,

@@ -34,21 +34,13 @@ internal static class NodeCommands
         fields.AddTo(command);
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
-            var request = new CreateNodeRequest
+            var request = fields.Fill(parse, new CreateNodeRequest
             {
                 Name = parse.GetValue(name),
                 Role = parse.GetValue(role),
                 Mac = parse.GetValue(macs) is [var single] ? single : null,
                 Macs = parse.GetValue(macs) is { Length: > 1 } several ? several : null,
-                Ip = parse.GetValue(fields.Ip),
-                Network = parse.GetValue(fields.Network),
-                Root = parse.GetValue(fields.Root),
-                AoeShelf = parse.GetValue(fields.Shelf),
-                Pair = parse.GetValue(fields.Pair),
-                CpuCores = parse.GetValue(fields.CpuCores),
-                MemoryMiB = parse.GetValue(fields.MemoryMiB),
-                Labels = fields.Labels(parse),
-            };
+            });
             var created = await api.PostAsync<NodeDto>("/api/v1/nodes", request, cancellationToken);
             if (CliApp.IsJson(parse, output))
             {
@@ -141,20 +133,12 @@ internal static class NodeCommands
         fields.AddTo(command);
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
-            var request = new PatchNodeRequest
+            var request = fields.Fill(parse, new PatchNodeRequest
             {
                 Role = parse.GetValue(role),
                 State = parse.GetValue(state),
                 Macs = parse.GetValue(macs) is { Length: > 0 } m ? m : null,
-                Ip = parse.GetValue(fields.Ip),
-                Network = parse.GetValue(fields.Network),
-                Root = parse.GetValue(fields.Root),
-                AoeShelf = parse.GetValue(fields.Shelf),
-                Pair = parse.GetValue(fields.Pair),
-                CpuCores = parse.GetValue(fields.CpuCores),
-                MemoryMiB = parse.GetValue(fields.MemoryMiB),
-                Labels = fields.Labels(parse),
-            };
+            });
             // A JSON merge patch: members left out keep their value, members set to null are removed.
             var patch = JsonSerializer.SerializeToNode(request, FabricJson.Options)!.AsObject();
             foreach (var field in parse.GetValue(unset) ?? [])
@@ -240,7 +224,22 @@ internal static class NodeCommands
             command.Add(Label);
         }
 
-        public Dictionary<string, string>? Labels(ParseResult parse)
+        /// <summary>The request with the fields these options set (a copy of the same request type).</summary>
+        public T Fill<T>(ParseResult parse, T request)
+            where T : NodeFieldsRequest =>
+            (T)(request with
+            {
+                Ip = parse.GetValue(Ip),
+                Network = parse.GetValue(Network),
+                Root = parse.GetValue(Root),
+                AoeShelf = parse.GetValue(Shelf),
+                Pair = parse.GetValue(Pair),
+                CpuCores = parse.GetValue(CpuCores),
+                MemoryMiB = parse.GetValue(MemoryMiB),
+                Labels = Labels(parse),
+            });
+
+        private Dictionary<string, string>? Labels(ParseResult parse)
         {
             var labels = parse.GetValue(Label);
             if (labels is null || labels.Length == 0)

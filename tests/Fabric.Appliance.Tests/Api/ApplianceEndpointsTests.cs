@@ -35,6 +35,13 @@ public sealed class ApplianceEndpointsTests
         Assert.Contains("/api/v1/networks", paths);
         Assert.Contains("/boot/{mac}.ipxe", paths);
         Assert.True(json.GetProperty("paths").GetProperty("/api/v1/nodes").TryGetProperty("post", out _));
+
+        // Request bodies list their own fields and the node fields they share.
+        var schemas = json.GetProperty("components").GetProperty("schemas");
+        var create = schemas.GetProperty("CreateNodeRequest").GetProperty("properties").EnumerateObject().Select(p => p.Name).ToList();
+        var patch = schemas.GetProperty("PatchNodeRequest").GetProperty("properties").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Subset(create.ToHashSet(), new HashSet<string> { "name", "mac", "macs", "role", "root", "aoeShelf" });
+        Assert.Subset(patch.ToHashSet(), new HashSet<string> { "state", "macs", "role", "root", "labels" });
     }
 
     [Fact]
