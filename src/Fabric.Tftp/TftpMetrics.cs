@@ -17,6 +17,8 @@ internal sealed class TftpMetrics : IDisposable
     private readonly Counter<long> _errors;
     private readonly Counter<long> _malformed;
     private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _segmentedRuns;
+    private readonly Counter<long> _sendErrors;
 
     public TftpMetrics(IMeterFactory? factory, Func<int> activeTransfers)
     {
@@ -29,6 +31,8 @@ internal sealed class TftpMetrics : IDisposable
         _errors = _meter.CreateCounter<long>("tftp.errors", "{packet}", "ERROR packets sent, by code");
         _malformed = _meter.CreateCounter<long>("tftp.malformed", "{packet}", "Datagrams dropped as malformed or unexpected");
         _duplicates = _meter.CreateCounter<long>("tftp.requests.repeated", "{packet}", "Repeated requests ignored because their transfer is already answering");
+        _segmentedRuns = _meter.CreateCounter<long>("tftp.sends.segmented", "{send}", "Runs of DATA packets handed to the kernel in one segmented send (UDP_SEGMENT)");
+        _sendErrors = _meter.CreateCounter<long>("tftp.sends.failed", "{send}", "Sends the kernel refused (lost like a dropped packet; the retransmission timer covers them)");
         _meter.CreateObservableGauge("tftp.transfers.active", activeTransfers, "{transfer}", "Transfers in progress");
     }
 
@@ -46,6 +50,12 @@ internal sealed class TftpMetrics : IDisposable
         _failed.Add(1, new KeyValuePair<string, object?>("reason", reason));
         _bytes.Add(bytes);
         _retransmits.Add(retransmits);
+    }
+
+    public void Sent(long segmentedRuns, long sendErrors)
+    {
+        _segmentedRuns.Add(segmentedRuns);
+        _sendErrors.Add(sendErrors);
     }
 
     public void Error(TftpErrorCode code) => _errors.Add(1, new KeyValuePair<string, object?>("code", (int)code));

@@ -401,6 +401,7 @@ public sealed partial class TftpServer : IAsyncDisposable
     {
         var transfer = session.Transfer;
         long elapsedMs = (long)_clock.GetElapsedTime(session.StartTimestamp).TotalMilliseconds;
+        _metrics.Sent(session.SegmentedRuns, session.SendErrors);
         if (transfer.State == TransferState.Completed)
         {
             _metrics.Completed(transfer.BytesSent, transfer.Retransmits);

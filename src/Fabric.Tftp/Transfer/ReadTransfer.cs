@@ -9,6 +9,18 @@ namespace Fabric.Tftp.Transfer;
 internal interface ITransferChannel
 {
     void Send(ReadOnlySpan<byte> datagram);
+
+    /// <summary>
+    /// Sends a run of datagrams laid end to end: each <paramref name="size"/> bytes long, except the last, which
+    /// may be shorter. A socket channel hands the whole run to the kernel at once (UDP segmentation offload).
+    /// </summary>
+    void SendRun(ReadOnlySpan<byte> datagrams, int size)
+    {
+        for (int offset = 0; offset < datagrams.Length; offset += size)
+        {
+            Send(datagrams.Slice(offset, Math.Min(size, datagrams.Length - offset)));
+        }
+    }
 }
 
 internal enum TransferState
@@ -43,6 +55,13 @@ internal sealed class ReadTransfer : IDisposable
     /// <summary>The longest wait between retransmissions (unless the negotiated timeout is longer).</summary>
     internal static readonly TimeSpan BackoffCeiling = TimeSpan.FromSeconds(8);
 
+    /// <summary>The most bytes a run of blocks handed to the channel at once may hold: under UDP's 65,507-byte
+    /// payload limit, which also bounds one segmented send.</summary>
+    internal const int MaxRunBytes = 65_000;
+
+    /// <summary>The most datagrams in one run (the kernel's limit for one segmented UDP send is 64).</summary>
+    internal const int MaxRunBlocks = 64;
+
     private readonly ITftpContent _content;
     private readonly ITransferChannel _channel;
     private readonly TimeProvider _clock;
@@ -52,6 +71,9 @@ internal sealed class ReadTransfer : IDisposable
     private readonly int _maxRetries;
     private readonly long _lastBlock;
     private readonly byte[]? _oack;
+
+    // Blocks of a window are written end to end into _buffer and sent as runs of up to _runBlocks datagrams.
+    private readonly int _runBlocks;
     private byte[]? _buffer;
 
     // Next block the client has not acknowledged (0 while the OACK is unacknowledged), and next block to send.
@@ -76,7 +98,9 @@ internal sealed class ReadTransfer : IDisposable
         _timeoutTicks = (long)(timeout.TotalSeconds * clock.TimestampFrequency);
         _maxRetries = maxRetries;
         _lastBlock = (content.Length / _blockSize) + 1;
-        _buffer = ArrayPool<byte>.Shared.Rent(_blockSize + TftpWire.HeaderLength);
+        int segment = _blockSize + TftpWire.HeaderLength;
+        _runBlocks = Math.Clamp(MaxRunBytes / segment, 1, Math.Min(_windowSize, MaxRunBlocks));
+        _buffer = ArrayPool<byte>.Shared.Rent(_runBlocks * segment);
         if (options.Accepted.Count > 0)
         {
             var oack = new TftpOptionAck(options.Accepted);
@@ -226,14 +250,15 @@ internal sealed class ReadTransfer : IDisposable
     {
         long end = Math.Min(first + _windowSize - 1, _lastBlock);
         long count = 0;
-        for (long block = first; block <= end; block++)
+        for (long block = first; block <= end; block += _runBlocks)
         {
-            if (!SendBlock(block))
+            int blocks = (int)Math.Min(_runBlocks, end - block + 1);
+            if (!SendRun(block, blocks))
             {
                 return count;
             }
 
-            count++;
+            count += blocks;
         }
 
         _nextToSend = end + 1;
@@ -241,31 +266,50 @@ internal sealed class ReadTransfer : IDisposable
         return count;
     }
 
-    private bool SendBlock(long block)
+    /// <summary>Reads <paramref name="blocks"/> blocks from <paramref name="first"/> into the buffer, each behind
+    /// its DATA header, and sends them as one run (only the file's last block can be short, and it is last).</summary>
+    private bool SendRun(long first, int blocks)
     {
         var buffer = _buffer!;
-        long offset = (block - 1) * _blockSize;
-        int length = (int)Math.Clamp(_content.Length - offset, 0, _blockSize);
-        TftpData.WriteHeader(buffer, (ushort)block);
-        int read;
-        try
+        int segment = _blockSize + TftpWire.HeaderLength;
+        int used = 0;
+        long payload = 0;
+        for (long block = first; block < first + blocks; block++)
         {
-            read = _content.Read(offset, buffer.AsSpan(TftpWire.HeaderLength, length));
-        }
-        catch (IOException)
-        {
-            read = -1;
+            long offset = (block - 1) * _blockSize;
+            int length = (int)Math.Clamp(_content.Length - offset, 0, _blockSize);
+            TftpData.WriteHeader(buffer.AsSpan(used), (ushort)block);
+            int read;
+            try
+            {
+                read = _content.Read(offset, buffer.AsSpan(used + TftpWire.HeaderLength, length));
+            }
+            catch (IOException)
+            {
+                read = -1;
+            }
+
+            if (read != length)
+            {
+                SendError(TftpErrorCode.NotDefined, "read error");
+                Finish(TransferState.Failed, TransferFailure.ReadError);
+                return false;
+            }
+
+            used += TftpWire.HeaderLength + length;
+            payload += length;
         }
 
-        if (read != length)
+        if (blocks == 1)
         {
-            SendError(TftpErrorCode.NotDefined, "read error");
-            Finish(TransferState.Failed, TransferFailure.ReadError);
-            return false;
+            _channel.Send(buffer.AsSpan(0, used));
+        }
+        else
+        {
+            _channel.SendRun(buffer.AsSpan(0, used), segment);
         }
 
-        _channel.Send(buffer.AsSpan(0, TftpWire.HeaderLength + length));
-        BytesSent += length;
+        BytesSent += payload;
         return true;
     }
 

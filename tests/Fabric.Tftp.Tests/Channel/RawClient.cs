@@ -41,7 +41,7 @@ internal sealed class RawClient : IDisposable
     public static TftpError? AsError(byte[] datagram) => TftpError.TryParse(datagram, out var error) ? error : null;
 
     /// <summary>Downloads a file, acknowledging every window; throws on an ERROR or a timeout.</summary>
-    public byte[] Get(IPEndPoint server, string file, int blockSize = 512, int windowSize = 1, bool options = true)
+    public byte[] Get(IPEndPoint server, string file, int blockSize = 512, int windowSize = 1, bool options = true, List<int>? received = null)
     {
         var opts = new List<TftpOption>();
         if (options)
@@ -86,6 +86,7 @@ internal sealed class RawClient : IDisposable
             }
 
             Assert.True(TftpData.TryParse(packet.Data, out var data));
+            received?.Add(packet.Data.Length);
             if (data.Block != expected)
             {
                 Send(Ack((ushort)(expected - 1)), tid);

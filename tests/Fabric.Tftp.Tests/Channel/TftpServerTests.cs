@@ -300,6 +300,51 @@ public sealed class TftpServerTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(100_000, 1468, 16)]
+    [InlineData(1468 * 32, 1468, 16)]
+    [InlineData(200_000, 512, 64)]
+    [InlineData(70_000, 8192, 4)]
+    public async Task Get_Windowed_RunsSentSegmented_EachBlockItsOwnDatagram(int length, int blockSize, int windowSize)
+    {
+        using var seen = new CounterTotal("tftp.sends.segmented");
+        await StartAsync();
+        var content = Bytes(length);
+        _root.Write("f.bin", content);
+        using var client = new RawClient();
+        var sizes = new List<int>();
+        Assert.Equal(content, client.Get(Endpoint, "f.bin", blockSize, windowSize, received: sizes));
+
+        // The kernel cut each run into one datagram per block: full blocks, then the short last one.
+        Assert.All(sizes[..^1], size => Assert.Equal(4 + blockSize, size));
+        Assert.Equal(4 + (length % blockSize), sizes[^1]);
+        await WaitFor(() => seen.Value > 0);
+    }
+
+    /// <summary>The running total of one of the server's counters.</summary>
+    private sealed class CounterTotal : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _value;
+
+        public CounterTotal(string name)
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "Fabric.Tftp" && instrument.Name == name)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _value, value));
+            _listener.Start();
+        }
+
+        public long Value => Interlocked.Read(ref _value);
+
+        public void Dispose() => _listener.Dispose();
+    }
+
     [Fact]
     public void Constructor_InvalidOptions_ReportsEveryError()
     {

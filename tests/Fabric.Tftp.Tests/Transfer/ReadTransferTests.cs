@@ -14,7 +14,19 @@ public class ReadTransferTests
     {
         public List<byte[]> Sent { get; } = [];
 
+        /// <summary>Each run handed over at once: its length in bytes and its datagram size.</summary>
+        public List<(int Bytes, int Size)> Runs { get; } = [];
+
         public void Send(ReadOnlySpan<byte> datagram) => Sent.Add(datagram.ToArray());
+
+        public void SendRun(ReadOnlySpan<byte> datagrams, int size)
+        {
+            Runs.Add((datagrams.Length, size));
+            for (int offset = 0; offset < datagrams.Length; offset += size)
+            {
+                Send(datagrams.Slice(offset, Math.Min(size, datagrams.Length - offset)));
+            }
+        }
 
         public byte[] Take()
         {
@@ -64,6 +76,39 @@ public class ReadTransferTests
         var (block, payload) = Data(channel.Take());
         Assert.Equal(1, block);
         Assert.Equal(Bytes(1000)[..512], payload);
+    }
+
+    [Theory]
+    [InlineData(1468, 16, new[] { 16 })]
+    [InlineData(1468, 64, new[] { 44, 20 })]
+    [InlineData(512, 64, new[] { 64 })]
+    [InlineData(32768, 8, new[] { 1, 1, 1, 1, 1, 1, 1, 1 })]
+    public void Window_SentAsRunsWithinTheKernelLimits(int blockSize, int windowSize, int[] runBlocks)
+    {
+        var (transfer, channel, _) = Create(Bytes(blockSize * 200), Options(blockSize, windowSize));
+        transfer.Start();
+        channel.Take();
+        transfer.OnDatagram(Packets.Ack(0));
+
+        // One window: blocks 1..windowSize in order, as runs of at most 64 datagrams and 65,000 bytes;
+        // a single block goes out as a plain datagram.
+        Assert.Equal(Enumerable.Range(1, windowSize).Select(b => (ushort)b), channel.Sent.Select(d => Data(d).Block));
+        Assert.All(channel.Sent, d => Assert.Equal(4 + blockSize, d.Length));
+        var runs = runBlocks.Where(n => n > 1).Select(n => (n * (4 + blockSize), 4 + blockSize));
+        Assert.Equal(runs, channel.Runs);
+        Assert.All(channel.Runs, r => Assert.True(r.Bytes <= ReadTransfer.MaxRunBytes));
+    }
+
+    [Fact]
+    public void Window_LastRunEndsWithTheShortLastBlock()
+    {
+        var (transfer, channel, _) = Create(Bytes((1468 * 5) + 100), Options(1468, 16));
+        transfer.Start();
+        channel.Take();
+        transfer.OnDatagram(Packets.Ack(0));
+
+        Assert.Equal([((1472 * 5) + 104, 1472)], channel.Runs);
+        Assert.Equal(Bytes((1468 * 5) + 100), channel.Sent.SelectMany(d => Data(d).Payload));
     }
 
     [Fact]
