@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Side-by-side TFTP benchmark: Fabric's server against tftpd-hpa, atftpd and dnsmasq, one at a time, each
-# serving the same files on 10.214.N.1:69 in a server namespace; clients (atftp) run in a client namespace
-# joined by a veth pair. Both namespaces are made here and removed on exit. Run as root:
+# Side-by-side TFTP benchmark: Fabric's server against tftpd-hpa, atftpd and dnsmasq, all serving the same files
+# from a server namespace, each on its own address (10.214.N.11, .12, ...) port 69; clients (atftp) run in a
+# client namespace joined by a veth pair (no loss, no added delay). Both namespaces are made here and removed on
+# exit. Run as root:
 #   tests/bench/tftp/run.sh                 # everything
 #   SERVERS="fabric atftpd" CONCURRENCY="200" CONC_MIB=8 tests/bench/tftp/run.sh
-#   CONCURRENCY="" RUNS=3 tests/bench/tftp/run.sh   # single transfers only
-# Prints a Markdown table; copy it into RESULTS.md with the command used.
+#   CONCURRENCY="" RUNS=9 tests/bench/tftp/run.sh   # single transfers only
+# Single transfers run in rounds, each round every server in turn, so that anything else happening on the machine
+# (other jobs, a virtual CPU slow to wake) falls on every server alike; the table gives the median and the best
+# round. Concurrent runs go one server at a time. Prints Markdown; copy it into RESULTS.md with the command used.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -13,17 +16,17 @@ SERVERS=${SERVERS:-"fabric tftpd-hpa atftpd dnsmasq"}
 CONCURRENCY=${CONCURRENCY-"200 500"}
 CONC_MIB=${CONC_MIB:-32}
 SINGLE_MIB=${SINGLE_MIB:-64}
-RUNS=${RUNS:-2}
+RUNS=${RUNS:-5}
 ATFTPD=${ATFTPD:-/opt/atftpd/root/usr/sbin/atftpd}
 
 suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 net=$(( (RANDOM % 200) + 20 ))
-S="tftpb-s-$suffix"; C="tftpb-c-$suffix"; addr="10.214.$net.1"
+S="tftpb-s-$suffix"; C="tftpb-c-$suffix"
 work=$(mktemp -d /tmp/fabric-tftp-bench.XXXXXX)
-server_pid=""
+declare -A pid addr
 
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done
   sleep 0.2
   ip netns pids "$S" 2>/dev/null | xargs -r kill 2>/dev/null || true
   ip netns pids "$C" 2>/dev/null | xargs -r kill 2>/dev/null || true
@@ -35,7 +38,12 @@ trap cleanup EXIT
 
 ip netns add "$S"; ip netns add "$C"
 ip link add "tbs$suffix" netns "$S" type veth peer name "tbc$suffix" netns "$C"
-ip -n "$S" addr add "$addr/24" dev "tbs$suffix"; ip -n "$C" addr add "10.214.$net.2/24" dev "tbc$suffix"
+ip -n "$C" addr add "10.214.$net.2/24" dev "tbc$suffix"
+i=11
+for s in $SERVERS; do
+  addr[$s]="10.214.$net.$i"; i=$((i + 1))
+  ip -n "$S" addr add "${addr[$s]}/24" dev "tbs$suffix"
+done
 for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
 ip -n "$S" link set "tbs$suffix" up; ip -n "$C" link set "tbc$suffix" up
 
@@ -48,49 +56,56 @@ dotnet build "$repo/tests/Fabric.Tftp.TestHost" -c Release -nologo -v q >/dev/nu
 host_dll="$repo/tests/Fabric.Tftp.TestHost/bin/Release/net10.0/Fabric.Tftp.TestHost.dll"
 
 start_server() {
+  local a=${addr[$1]}
   case "$1" in
     fabric)
-      ip netns exec "$S" dotnet "$host_dll" --root "$work/root" --endpoint "$addr:69" --max-transfers 1000 --no-stdin > "$work/fabric.out" 2>&1 &
-      server_pid=$!
+      ip netns exec "$S" dotnet "$host_dll" --root "$work/root" --endpoint "$a:69" --max-transfers 1000 --no-stdin > "$work/fabric.out" 2>&1 &
+      pid[$1]=$!
       for _ in $(seq 100); do grep -q LISTENING "$work/fabric.out" 2>/dev/null && break; sleep 0.1; done ;;
     tftpd-hpa)
-      ip netns exec "$S" in.tftpd -L -s "$work/root" -a "$addr:69" & server_pid=$! ;;
+      ip netns exec "$S" in.tftpd -L -s "$work/root" -a "$a:69" & pid[$1]=$! ;;
     atftpd)
-      ip netns exec "$S" "$ATFTPD" --daemon --no-fork --user root.root --maxthread 1000 --port 69 --bind-address "$addr" --logfile /dev/null "$work/root" & server_pid=$! ;;
+      ip netns exec "$S" "$ATFTPD" --daemon --no-fork --user root.root --maxthread 1000 --port 69 --bind-address "$a" --logfile /dev/null "$work/root" & pid[$1]=$! ;;
     dnsmasq)
-      ip netns exec "$S" dnsmasq --no-daemon --port=0 --enable-tftp --tftp-root="$work/root" --listen-address="$addr" \
-        --bind-interfaces --tftp-max=1000 --user=root --no-resolv --no-hosts --pid-file= --log-facility=/dev/null & server_pid=$! ;;
+      ip netns exec "$S" dnsmasq --no-daemon --port=0 --enable-tftp --tftp-root="$work/root" --listen-address="$a" \
+        --bind-interfaces --tftp-max=1000 --user=root --no-resolv --no-hosts --pid-file= --log-facility=/dev/null 2>/dev/null & pid[$1]=$! ;;
   esac
-  sleep 0.5
 }
 
-stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; sleep 0.3; }
-
-# CPU seconds (user+system, children included) of the server process.
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) / hz }' "/proc/$server_pid/stat"; }
+# CPU seconds (user+system, reaped children included) of a server process.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) / hz }' "/proc/${pid[$1]}/stat"; }
 
 now() { date +%s.%N; }
 
-single() { # $1 windowsize -> best MB/s over RUNS
-  local best=0
-  for _ in $(seq "$RUNS"); do
-    local t0 t1 opts=(--option "blksize 1468")
-    [ "$1" -gt 1 ] && opts+=(--option "windowsize $1")
-    t0=$(now)
-    ip netns exec "$C" atftp --get -r single.bin -l "$work/out.bin" "${opts[@]}" "$addr" 69 >/dev/null 2>&1 || { echo fail; return; }
-    t1=$(now)
-    cmp -s "$work/out.bin" "$work/root/single.bin" || { echo corrupt; return; }
-    best=$(awk -v b="$best" -v s="$SINGLE_MIB" -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" 'BEGIN{ m = s*1.048576/t; print (m > b ? m : b) }')
-  done
-  printf '%.1f' "$best"
+# One 64 MiB transfer from server $1 with windowsize $2: appends "MB/s cpu-seconds" to $work/single.$1.$2.
+single() {
+  local opts=(--option "blksize 1468") t0 t1 c0 c1
+  [ "$2" -gt 1 ] && opts+=(--option "windowsize $2")
+  c0=$(cpu "$1"); t0=$(now)
+  if ! ip netns exec "$C" atftp --get -r single.bin -l "$work/out.bin" "${opts[@]}" "${addr[$1]}" 69 >/dev/null 2>&1 \
+    || ! cmp -s "$work/out.bin" "$work/root/single.bin"; then
+    echo "fail 0" >> "$work/single.$1.$2"; return
+  fi
+  t1=$(now); c1=$(cpu "$1")
+  awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v s="$SINGLE_MIB" 'BEGIN { printf "%.1f %.3f\n", s * 1.048576 / (b - a), d - c }' >> "$work/single.$1.$2"
 }
 
-concurrent() { # $1 clients -> "failures aggregate-MB/s p50 p99"
-  local n=$1 res="$work/conc.$n"
+# "median best failures cpu-s-per-100MB" of the runs of server $1 at windowsize $2.
+summary() {
+  awk -v m="$SINGLE_MIB" '$1 == "fail" { f++; next } { v[++n] = $1; c += $2 }
+    END {
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      med = n ? (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) : 0
+      printf "%.1f %.1f %d %.2f\n", med, n ? v[n] : 0, f, n ? c / (n * m * 1.048576) * 100 : 0
+    }' "$work/single.$1.$2"
+}
+
+concurrent() { # $1 server, $2 clients -> "failures aggregate-MB/s p50 p99"
+  local n=$2 res="$work/conc.$1.$2"
   : > "$res"
   cat > "$work/driver.sh" <<DRV
 for i in \$(seq $n); do
-  ( s=\$(date +%s%N); atftp --get -r conc.bin -l /dev/null --option "blksize 1468" $addr 69 >/dev/null 2>&1; rc=\$?
+  ( s=\$(date +%s%N); atftp --get -r conc.bin -l /dev/null --option "blksize 1468" ${addr[$1]} 69 >/dev/null 2>&1; rc=\$?
     e=\$(date +%s%N); echo "\$rc \$(( (e - s) / 1000000 ))" >> "$res" ) &
 done
 wait
@@ -104,26 +119,53 @@ DRV
     END {
       p50 = d[int((NR - 1) * 0.5) + 1]; p99 = d[int((NR - 1) * 0.99) + 1]
       printf "%d %.1f %.2f %.2f\n", f + (n - NR), ok * mib * 1.048576 / t, p50 / 1000, p99 / 1000
-    }' 
+    }'
 }
 
-echo "| server | ws1 MB/s | ws16 MB/s | CPU s/100MB (single) | $(for n in $CONCURRENCY; do printf '%s clients: fail / MB/s / p50 s / p99 s / CPU s/100MB | ' "$n"; done)"
-echo "|---|---|---|---|$(for _ in $CONCURRENCY; do printf -- '---|'; done)"
-for server in $SERVERS; do
-  start_server "$server"
-  c0=$(cpu)
-  ws1=$(single 1)
-  ws16=$(single 16)
-  c1=$(cpu)
-  cpu_single=$(awk -v a="$c0" -v b="$c1" -v m="$SINGLE_MIB" -v r="$RUNS" 'BEGIN{ printf "%.2f", (b - a) / (2 * r * m * 1.048576) * 100 }')
-  row="| $server | $ws1 | $ws16 | $cpu_single |"
-  for n in $CONCURRENCY; do
-    c0=$(cpu)
-    read -r fails agg p50 p99 < <(concurrent "$n")
-    c1=$(cpu)
-    cpu_conc=$(awk -v a="$c0" -v b="$c1" -v m="$CONC_MIB" -v n="$n" -v f="$fails" 'BEGIN{ ok = n - f; printf "%.2f", ok ? (b - a) / (ok * m * 1.048576) * 100 : 0 }')
-    row="$row $fails / $agg / $p50 / $p99 / $cpu_conc |"
-  done
-  echo "$row"
-  stop_server
+for s in $SERVERS; do start_server "$s"; done
+sleep 1
+
+# Single transfers: a warm-up round that is not counted (Fabric's code is compiled on first use), then RUNS rounds;
+# each round, each server once at windowsize 1 and once at 16.
+for s in $SERVERS; do single "$s" 1; single "$s" 16; rm -f "$work/single.$s.1" "$work/single.$s.16"; done
+for _ in $(seq "$RUNS"); do
+  for s in $SERVERS; do single "$s" 1; single "$s" 16; done
 done
+
+echo "Single 64 MiB transfer, blksize 1468, $RUNS rounds (median / best MB/s; CPU s per 100 MB over all runs):"
+echo
+echo "| server | ws1 median | ws1 best | ws16 median | ws16 best | failed runs | CPU s/100MB ws1 | CPU s/100MB ws16 |"
+echo "|---|---|---|---|---|---|---|---|"
+for s in $SERVERS; do
+  read -r m1 b1 f1 c1 < <(summary "$s" 1)
+  read -r m16 b16 f16 c16 < <(summary "$s" 16)
+  echo "| $s | $m1 | $b1 | $m16 | $b16 | $((f1 + f16)) | $c1 | $c16 |"
+  echo "$s $m1 $m16" >> "$work/medians"
+done
+echo
+awk '$1 == "fabric" { f1 = $2; f16 = $3; next }
+     { if ($2 > p1) { p1 = $2; n1 = $1 } if ($3 > p16) { p16 = $3; n16 = $1 } }
+     END {
+       if (f1 && p1) printf "- ws1 median: fabric / best peer (%s) = %.2fx\n", n1, f1 / p1
+       if (f16 && p16) printf "- ws16 median: fabric / best peer at ws16 (%s) = %.2fx\n", n16, f16 / p16
+       if (f1 && f16) printf "- fabric ws16 / own ws1 (medians) = %.2fx\n", f16 / f1
+     }' "$work/medians"
+
+if [ -n "$CONCURRENCY" ]; then
+  echo
+  echo "Concurrent clients, $CONC_MIB MiB each, blksize 1468, one server at a time:"
+  echo
+  echo "| server | $(for n in $CONCURRENCY; do printf '%s clients: fail / MB/s / p50 s / p99 s / CPU s/100MB | ' "$n"; done)"
+  echo "|---|$(for _ in $CONCURRENCY; do printf -- '---|'; done)"
+  for s in $SERVERS; do
+    row="| $s |"
+    for n in $CONCURRENCY; do
+      c0=$(cpu "$s")
+      read -r fails agg p50 p99 < <(concurrent "$s" "$n")
+      c1=$(cpu "$s")
+      cpu_conc=$(awk -v a="$c0" -v b="$c1" -v m="$CONC_MIB" -v n="$n" -v f="$fails" 'BEGIN{ ok = n - f; printf "%.2f", ok ? (b - a) / (ok * m * 1.048576) * 100 : 0 }')
+      row="$row $fails / $agg / $p50 / $p99 / $cpu_conc |"
+    done
+    echo "$row"
+  done
+fi
