@@ -23,6 +23,10 @@ public sealed partial class TftpServer : IAsyncDisposable
 {
     private const int RequestBufferSize = 2048;
 
+    // SOL_SOCKET and SO_REUSEPORT from <asm-generic/socket.h>.
+    private const int SocketLevel = 1;
+    private const int ReusePort = 15;
+
     private readonly TftpServerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
@@ -345,26 +349,20 @@ public sealed partial class TftpServer : IAsyncDisposable
             }
 
             var negotiated = TftpOptionNegotiator.Negotiate(request.Options, content.Length, _limits);
-            var socket = new Socket(client.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            Socket socket, strangers;
             try
             {
-                if (client.AddressFamily == AddressFamily.InterNetworkV6)
-                {
-                    socket.DualMode = LocalEndPoint!.AddressFamily == AddressFamily.InterNetworkV6 && _socket!.DualMode;
-                }
-
-                socket.SendBufferSize = Math.Max(256 * 1024, negotiated.WindowSize * (negotiated.BlockSize + 64));
-                socket.Bind(new IPEndPoint(local, 0));
+                (socket, strangers) = OpenTransferSockets(local, client, Math.Max(256 * 1024, negotiated.WindowSize * (negotiated.BlockSize + 64)));
             }
             catch
             {
-                socket.Dispose();
                 content.Dispose();
                 throw;
             }
 
             session = new TransferSession(
                 socket,
+                strangers,
                 client,
                 _clock,
                 request.Filename,
@@ -394,6 +392,45 @@ public sealed partial class TftpServer : IAsyncDisposable
             {
                 Finish(session);
             }
+        }
+    }
+
+    /// <summary>
+    /// A new ephemeral port for a transfer: one socket connected to the client and one unconnected on the same
+    /// port (both SO_REUSEPORT), which the kernel hands every datagram that is not from the client.
+    /// </summary>
+    private (Socket Transfer, Socket Strangers) OpenTransferSockets(IPAddress local, IPEndPoint client, int sendBuffer)
+    {
+        bool dualMode = client.AddressFamily == AddressFamily.InterNetworkV6
+            && LocalEndPoint!.AddressFamily == AddressFamily.InterNetworkV6 && _socket!.DualMode;
+        Socket Open()
+        {
+            var socket = new Socket(client.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            if (client.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = dualMode;
+            }
+
+            socket.SetRawSocketOption(SocketLevel, ReusePort, BitConverter.GetBytes(1));
+            return socket;
+        }
+
+        Socket? transfer = null, strangers = null;
+        try
+        {
+            transfer = Open();
+            transfer.SendBufferSize = sendBuffer;
+            transfer.Bind(new IPEndPoint(local, 0));
+            strangers = Open();
+            strangers.Bind(transfer.LocalEndPoint!);
+            transfer.Connect(client);
+            return (transfer, strangers);
+        }
+        catch
+        {
+            transfer?.Dispose();
+            strangers?.Dispose();
+            throw;
         }
     }
 

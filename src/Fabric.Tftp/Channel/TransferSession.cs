@@ -7,9 +7,11 @@ using Fabric.Tftp.Transfer;
 namespace Fabric.Tftp.Channel;
 
 /// <summary>
-/// One transfer on its own ephemeral socket (its TID): receives the client's datagrams, answers other
-/// senders with error 5 without disturbing the transfer, and drives the state machine's retransmission timer.
-/// The timer is not moved on every ACK: when it fires early it re-arms itself for the transfer's deadline.
+/// One transfer on its own ephemeral port (its TID), held by two sockets: one connected to the client, which
+/// carries the transfer (the kernel keeps its route, and only the client's datagrams reach it), and one
+/// unconnected on the same port (SO_REUSEPORT), which receives everything else, so other senders get error 5
+/// without disturbing the transfer. The session drives the state machine's retransmission timer; the timer is not
+/// moved on every ACK: when it fires early it re-arms itself for the transfer's deadline.
 /// </summary>
 internal sealed class TransferSession : ITransferChannel, IDisposable
 {
@@ -20,7 +22,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     private const int UdpSegment = 103;
 
     private readonly Socket _socket;
-    private readonly SocketAddress _client;
+    private readonly Socket _strangers;
     private readonly ReadTransfer _transfer;
     private readonly Lock _lock = new();
     private int _aborted;
@@ -35,11 +37,13 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     private int _segmentSize;
     private bool _segmentationOff;
 
-    public TransferSession(Socket socket, IPEndPoint client, TimeProvider clock, string file, Func<ITransferChannel, ReadTransfer> createTransfer)
+    /// <param name="socket">Bound to the transfer's port and connected to the client.</param>
+    /// <param name="strangers">Bound to the same port, unconnected: receives datagrams from anyone else.</param>
+    public TransferSession(Socket socket, Socket strangers, IPEndPoint client, TimeProvider clock, string file, Func<ITransferChannel, ReadTransfer> createTransfer)
     {
         _socket = socket;
+        _strangers = strangers;
         Client = client;
-        _client = client.Serialize();
         _transfer = createTransfer(this);
         File = file;
         StartTimestamp = clock.GetTimestamp();
@@ -66,7 +70,9 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     /// <summary>True exactly once, when the session still holds its slot and must release it.</summary>
     public bool TryReleaseSlot() => Interlocked.CompareExchange(ref _slot, 2, 0) == 0;
 
-    public int StrangerPackets { get; private set; }
+    private int _strangerPackets;
+
+    public int StrangerPackets => Volatile.Read(ref _strangerPackets);
 
     public event Action<TransferSession, IPEndPoint>? UnknownTransferId;
 
@@ -78,6 +84,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     /// </summary>
     public Task RunAsync(CancellationToken cancellationToken)
     {
+        _ = AnswerStrangersAsync();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(
             () =>
@@ -124,13 +131,12 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
             Begin();
             var slice = _transfer.TimeUntilDeadline() / 4;
             _socket.ReceiveTimeout = (int)Math.Clamp(slice.TotalMilliseconds, 10, 250);
-            var from = new SocketAddress(_socket.AddressFamily);
             while (_transfer.State == TransferState.Running)
             {
                 int received;
                 try
                 {
-                    received = _socket.ReceiveFrom(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None, from);
+                    received = _socket.Receive(buffer.AsSpan(0, ReceiveBufferSize), SocketFlags.None);
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
                 {
@@ -151,20 +157,9 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
                     break;
                 }
 
-                if (!from.Equals(_client))
-                {
-                    AnswerStranger(from);
-                }
-                else
-                {
-                    lock (_lock)
-                    {
-                        _transfer.OnDatagram(buffer.AsSpan(0, received));
-                    }
-                }
-
                 lock (_lock)
                 {
+                    _transfer.OnDatagram(buffer.AsSpan(0, received));
                     _transfer.OnTimer();
                 }
             }
@@ -213,7 +208,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     {
         try
         {
-            _socket.SendTo(datagram, SocketFlags.None, _client);
+            _socket.Send(datagram, SocketFlags.None);
         }
         catch (SocketException)
         {
@@ -240,7 +235,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         {
             try
             {
-                _socket.SendTo(datagrams, SocketFlags.None, _client);
+                _socket.Send(datagrams, SocketFlags.None);
                 SegmentedRuns++;
                 return;
             }
@@ -299,24 +294,43 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         }
     }
 
-    private void AnswerStranger(SocketAddress from)
+    /// <summary>
+    /// Answers datagrams from other senders on the transfer's port with error 5 (RFC 1350); the transfer goes on.
+    /// The receive waits in the runtime's socket engine, costing nothing until a stranger writes.
+    /// </summary>
+    private async Task AnswerStrangersAsync()
     {
-        // RFC 1350: a packet from a wrong TID gets error 5 and the transfer goes on.
-        StrangerPackets++;
-        Span<byte> packet = stackalloc byte[32];
-        new TftpError(TftpErrorCode.UnknownTransferId, "unknown transfer id").TryWrite(packet, out int written);
-        try
+        var buffer = new byte[ReceiveBufferSize];
+        var anyone = new IPEndPoint(Client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        byte[] error = new byte[32];
+        new TftpError(TftpErrorCode.UnknownTransferId, "unknown transfer id").TryWrite(error, out int length);
+        while (true)
         {
-            _socket.SendTo(packet[..written], SocketFlags.None, from);
-        }
-        catch (SocketException)
-        {
-        }
+            IPEndPoint stranger;
+            try
+            {
+                var result = await _strangers.ReceiveFromAsync(buffer, SocketFlags.None, anyone).ConfigureAwait(false);
+                stranger = (IPEndPoint)result.RemoteEndPoint;
+                Interlocked.Increment(ref _strangerPackets);
+                _strangers.SendTo(error.AsSpan(0, length), SocketFlags.None, stranger);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex) when (SocketErrors.Classify(ex.SocketErrorCode) != SocketErrorKind.Fatal)
+            {
+                continue;
+            }
+            catch (SocketException)
+            {
+                return;
+            }
 
-        if (UnknownTransferId is { } handler)
-        {
-            var endpoint = (IPEndPoint)Client.Create(from);
-            handler(this, endpoint);
+            if (UnknownTransferId is { } handler)
+            {
+                handler(this, stranger);
+            }
         }
     }
 
@@ -333,5 +347,6 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         }
 
         _socket.Dispose();
+        _strangers.Dispose();
     }
 }
