@@ -6,6 +6,12 @@
 #   tests/bench/tftp/run.sh                 # everything
 #   SERVERS="fabric atftpd" CONCURRENCY="200" CONC_MIB=8 tests/bench/tftp/run.sh
 #   CONCURRENCY="" RUNS=9 tests/bench/tftp/run.sh   # single transfers only
+#   DELAY_MS=2 SINGLE_MIB=4 CONCURRENCY="" RUNS=3 tests/bench/tftp/run.sh   # a link with 2 ms each way
+#   PIN=0 CONCURRENCY="" tests/bench/tftp/run.sh   # servers and clients on CPU 0 only
+# PIN=N runs every server and client on CPU N: a lock-step transfer then costs CPU time, not the wake-up of an
+# idle (virtual) CPU for every packet, so the figure shows what each server spends per block.
+# DELAY_MS puts a middle namespace between the two that forwards every frame after that delay (the kernel's netem
+# where it exists, else tests/Fabric.Integration/Tftp/delaybridge.py, a userspace forwarder).
 # Single transfers run in rounds, each round every server in turn, so that anything else happening on the machine
 # (other jobs, a virtual CPU slow to wake) falls on every server alike; the table gives the median and the best
 # round. Concurrent runs go one server at a time. Prints Markdown; copy it into RESULTS.md with the command used.
@@ -17,11 +23,14 @@ CONCURRENCY=${CONCURRENCY-"200 500"}
 CONC_MIB=${CONC_MIB:-32}
 SINGLE_MIB=${SINGLE_MIB:-64}
 RUNS=${RUNS:-5}
+DELAY_MS=${DELAY_MS:-0}
+PIN=${PIN:-}
+pin=(); [ -n "$PIN" ] && pin=(taskset -c "$PIN")
 ATFTPD=${ATFTPD:-/opt/atftpd/root/usr/sbin/atftpd}
 
 suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 net=$(( (RANDOM % 200) + 20 ))
-S="tftpb-s-$suffix"; C="tftpb-c-$suffix"
+S="tftpb-s-$suffix"; C="tftpb-c-$suffix"; M="tftpb-m-$suffix"
 work=$(mktemp -d /tmp/fabric-tftp-bench.XXXXXX)
 declare -A pid addr
 
@@ -32,12 +41,35 @@ cleanup() {
   ip netns pids "$C" 2>/dev/null | xargs -r kill 2>/dev/null || true
   ip netns del "$S" 2>/dev/null || true
   ip netns del "$C" 2>/dev/null || true
+  ip netns pids "$M" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  ip netns del "$M" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 ip netns add "$S"; ip netns add "$C"
-ip link add "tbs$suffix" netns "$S" type veth peer name "tbc$suffix" netns "$C"
+if [ "$DELAY_MS" = 0 ]; then
+  ip link add "tbs$suffix" netns "$S" type veth peer name "tbc$suffix" netns "$C"
+else
+  ip netns add "$M"
+  ip link add "tbs$suffix" netns "$S" type veth peer name "tms$suffix" netns "$M"
+  ip link add "tbc$suffix" netns "$C" type veth peer name "tmc$suffix" netns "$M"
+  for dev in "tms$suffix" "tmc$suffix"; do ip -n "$M" link set "$dev" up; done
+  if ip netns exec "$M" tc qdisc add dev "tms$suffix" root netem delay "${DELAY_MS}ms" 2>/dev/null \
+    && ip netns exec "$M" tc qdisc add dev "tmc$suffix" root netem delay "${DELAY_MS}ms"; then
+    ip -n "$M" link add "tbr$suffix" type bridge
+    for dev in "tms$suffix" "tmc$suffix"; do ip -n "$M" link set "$dev" master "tbr$suffix"; done
+    ip -n "$M" link set "tbr$suffix" up
+    echo "Link: ${DELAY_MS} ms each way (netem)"
+  else
+    ip netns exec "$M" python3 "$repo/tests/Fabric.Integration/Tftp/delaybridge.py" "tms$suffix" "tmc$suffix" \
+      --delay-ms "$DELAY_MS" > "$work/bridge.out" 2>&1 &
+    for _ in $(seq 100); do grep -q READY "$work/bridge.out" 2>/dev/null && break; sleep 0.1; done
+    grep -q READY "$work/bridge.out" || { echo "delay bridge did not start: $(cat "$work/bridge.out")" >&2; exit 1; }
+    echo "Link: ${DELAY_MS} ms each way (userspace delay bridge; this kernel has no netem)"
+  fi
+  echo
+fi
 ip -n "$C" addr add "10.214.$net.2/24" dev "tbc$suffix"
 i=11
 for s in $SERVERS; do
@@ -59,15 +91,15 @@ start_server() {
   local a=${addr[$1]}
   case "$1" in
     fabric)
-      ip netns exec "$S" dotnet "$host_dll" --root "$work/root" --endpoint "$a:69" --max-transfers 1000 --no-stdin > "$work/fabric.out" 2>&1 &
+      ip netns exec "$S" "${pin[@]}" dotnet "$host_dll" --root "$work/root" --endpoint "$a:69" --max-transfers 1000 --no-stdin > "$work/fabric.out" 2>&1 &
       pid[$1]=$!
       for _ in $(seq 100); do grep -q LISTENING "$work/fabric.out" 2>/dev/null && break; sleep 0.1; done ;;
     tftpd-hpa)
-      ip netns exec "$S" in.tftpd -L -s "$work/root" -a "$a:69" & pid[$1]=$! ;;
+      ip netns exec "$S" "${pin[@]}" in.tftpd -L -s "$work/root" -a "$a:69" & pid[$1]=$! ;;
     atftpd)
-      ip netns exec "$S" "$ATFTPD" --daemon --no-fork --user root.root --maxthread 1000 --port 69 --bind-address "$a" --logfile /dev/null "$work/root" & pid[$1]=$! ;;
+      ip netns exec "$S" "${pin[@]}" "$ATFTPD" --daemon --no-fork --user root.root --maxthread 1000 --port 69 --bind-address "$a" --logfile /dev/null "$work/root" & pid[$1]=$! ;;
     dnsmasq)
-      ip netns exec "$S" dnsmasq --no-daemon --port=0 --enable-tftp --tftp-root="$work/root" --listen-address="$a" \
+      ip netns exec "$S" "${pin[@]}" dnsmasq --no-daemon --port=0 --enable-tftp --tftp-root="$work/root" --listen-address="$a" \
         --bind-interfaces --tftp-max=1000 --user=root --no-resolv --no-hosts --pid-file= --log-facility=/dev/null 2>/dev/null & pid[$1]=$! ;;
   esac
 }
@@ -82,12 +114,12 @@ single() {
   local opts=(--option "blksize 1468") t0 t1 c0 c1
   [ "$2" -gt 1 ] && opts+=(--option "windowsize $2")
   c0=$(cpu "$1"); t0=$(now)
-  if ! ip netns exec "$C" atftp --get -r single.bin -l "$work/out.bin" "${opts[@]}" "${addr[$1]}" 69 >/dev/null 2>&1 \
+  if ! ip netns exec "$C" "${pin[@]}" atftp --get -r single.bin -l "$work/out.bin" "${opts[@]}" "${addr[$1]}" 69 >/dev/null 2>&1 \
     || ! cmp -s "$work/out.bin" "$work/root/single.bin"; then
     echo "fail 0" >> "$work/single.$1.$2"; return
   fi
   t1=$(now); c1=$(cpu "$1")
-  awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v s="$SINGLE_MIB" 'BEGIN { printf "%.1f %.3f\n", s * 1.048576 / (b - a), d - c }' >> "$work/single.$1.$2"
+  awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v s="$SINGLE_MIB" 'BEGIN { printf "%.2f %.3f\n", s * 1.048576 / (b - a), d - c }' >> "$work/single.$1.$2"
 }
 
 # "median best failures cpu-s-per-100MB" of the runs of server $1 at windowsize $2.
@@ -96,7 +128,7 @@ summary() {
     END {
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
       med = n ? (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) : 0
-      printf "%.1f %.1f %d %.2f\n", med, n ? v[n] : 0, f, n ? c / (n * m * 1.048576) * 100 : 0
+      printf "%.2f %.2f %d %.2f\n", med, n ? v[n] : 0, f, n ? c / (n * m * 1.048576) * 100 : 0
     }' "$work/single.$1.$2"
 }
 
@@ -132,7 +164,7 @@ for _ in $(seq "$RUNS"); do
   for s in $SERVERS; do single "$s" 1; single "$s" 16; done
 done
 
-echo "Single 64 MiB transfer, blksize 1468, $RUNS rounds (median / best MB/s; CPU s per 100 MB over all runs):"
+echo "Single $SINGLE_MIB MiB transfer, blksize 1468, $RUNS rounds (median / best MB/s; CPU s per 100 MB over all runs):"
 echo
 echo "| server | ws1 median | ws1 best | ws16 median | ws16 best | failed runs | CPU s/100MB ws1 | CPU s/100MB ws16 |"
 echo "|---|---|---|---|---|---|---|---|"
