@@ -70,10 +70,6 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     /// <summary>True exactly once, when the session still holds its slot and must release it.</summary>
     public bool TryReleaseSlot() => Interlocked.CompareExchange(ref _slot, 2, 0) == 0;
 
-    private int _strangerPackets;
-
-    public int StrangerPackets => Volatile.Read(ref _strangerPackets);
-
     public event Action<TransferSession, IPEndPoint>? UnknownTransferId;
 
     /// <summary>
@@ -254,10 +250,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
             }
         }
 
-        for (int offset = 0; offset < datagrams.Length; offset += size)
-        {
-            Send(datagrams.Slice(offset, Math.Min(size, datagrams.Length - offset)));
-        }
+        ITransferChannel.SendEach(this, datagrams, size);
     }
 
     private bool UseSegmentSize(int size)
@@ -311,7 +304,6 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
             {
                 var result = await _strangers.ReceiveFromAsync(buffer, SocketFlags.None, anyone).ConfigureAwait(false);
                 stranger = (IPEndPoint)result.RemoteEndPoint;
-                Interlocked.Increment(ref _strangerPackets);
                 _strangers.SendTo(error.AsSpan(0, length), SocketFlags.None, stranger);
             }
             catch (ObjectDisposedException)

@@ -14,11 +14,14 @@ internal interface ITransferChannel
     /// Sends a run of datagrams laid end to end: each <paramref name="size"/> bytes long, except the last, which
     /// may be shorter. A socket channel hands the whole run to the kernel at once (UDP segmentation offload).
     /// </summary>
-    void SendRun(ReadOnlySpan<byte> datagrams, int size)
+    void SendRun(ReadOnlySpan<byte> datagrams, int size) => SendEach(this, datagrams, size);
+
+    /// <summary>Sends a run one datagram at a time.</summary>
+    static void SendEach(ITransferChannel channel, ReadOnlySpan<byte> datagrams, int size)
     {
         for (int offset = 0; offset < datagrams.Length; offset += size)
         {
-            Send(datagrams.Slice(offset, Math.Min(size, datagrams.Length - offset)));
+            channel.Send(datagrams.Slice(offset, Math.Min(size, datagrams.Length - offset)));
         }
     }
 }

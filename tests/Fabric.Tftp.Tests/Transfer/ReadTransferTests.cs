@@ -22,10 +22,7 @@ public class ReadTransferTests
         public void SendRun(ReadOnlySpan<byte> datagrams, int size)
         {
             Runs.Add((datagrams.Length, size));
-            for (int offset = 0; offset < datagrams.Length; offset += size)
-            {
-                Send(datagrams.Slice(offset, Math.Min(size, datagrams.Length - offset)));
-            }
+            ITransferChannel.SendEach(this, datagrams, size);
         }
 
         public byte[] Take()
