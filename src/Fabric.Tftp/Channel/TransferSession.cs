@@ -21,6 +21,8 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     private const int UdpLevel = 17;
     private const int UdpSegment = 103;
 
+    private static readonly byte[] UnknownTransferIdError = Encode(new TftpError(TftpErrorCode.UnknownTransferId, "unknown transfer id"));
+
     private readonly Socket _socket;
     private readonly Socket _strangers;
     private readonly ReadTransfer _transfer;
@@ -33,9 +35,8 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
 
     private bool _begun;
 
-    // The UDP_SEGMENT size set on the socket (0: none), and whether segmentation offload is still to be used.
+    // The UDP_SEGMENT size set on the socket: 0 until the first run, -1 once segmentation is off for this session.
     private int _segmentSize;
-    private bool _segmentationOff;
 
     /// <param name="socket">Bound to the transfer's port and connected to the client.</param>
     /// <param name="strangers">Bound to the same port, unconnected: receives datagrams from anyone else.</param>
@@ -227,7 +228,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     /// </summary>
     public void SendRun(ReadOnlySpan<byte> datagrams, int size)
     {
-        if (!_segmentationOff && UseSegmentSize(size))
+        if (UseSegmentSize(size))
         {
             try
             {
@@ -255,9 +256,9 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
 
     private bool UseSegmentSize(int size)
     {
-        if (_segmentSize == size)
+        if (_segmentSize != 0)
         {
-            return true;
+            return _segmentSize == size;
         }
 
         try
@@ -269,18 +270,17 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
         }
         catch (SocketException)
         {
-            _segmentationOff = true;
+            _segmentSize = -1;
             return false;
         }
     }
 
     private void TurnSegmentationOff()
     {
-        _segmentationOff = true;
+        _segmentSize = -1;
         try
         {
             _socket.SetRawSocketOption(UdpLevel, UdpSegment, BitConverter.GetBytes(0));
-            _segmentSize = 0;
         }
         catch (SocketException)
         {
@@ -295,8 +295,6 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
     {
         var buffer = new byte[ReceiveBufferSize];
         var anyone = new IPEndPoint(Client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        byte[] error = new byte[32];
-        new TftpError(TftpErrorCode.UnknownTransferId, "unknown transfer id").TryWrite(error, out int length);
         while (true)
         {
             IPEndPoint stranger;
@@ -304,7 +302,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
             {
                 var result = await _strangers.ReceiveFromAsync(buffer, SocketFlags.None, anyone).ConfigureAwait(false);
                 stranger = (IPEndPoint)result.RemoteEndPoint;
-                _strangers.SendTo(error.AsSpan(0, length), SocketFlags.None, stranger);
+                _strangers.SendTo(UnknownTransferIdError, SocketFlags.None, stranger);
             }
             catch (ObjectDisposedException)
             {
@@ -324,6 +322,13 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
                 handler(this, stranger);
             }
         }
+    }
+
+    private static byte[] Encode(TftpError error)
+    {
+        Span<byte> packet = stackalloc byte[64];
+        error.TryWrite(packet, out int written);
+        return packet[..written].ToArray();
     }
 
     public void Dispose()

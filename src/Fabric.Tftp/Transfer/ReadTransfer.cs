@@ -75,7 +75,9 @@ internal sealed class ReadTransfer : IDisposable
     private readonly long _lastBlock;
     private readonly byte[]? _oack;
 
-    // Blocks of a window are written end to end into _buffer and sent as runs of up to _runBlocks datagrams.
+    // Blocks of a window are written end to end into _buffer, each a DATA datagram of _segment bytes (the file's last
+    // block may be shorter), and sent as runs of up to _runBlocks datagrams.
+    private readonly int _segment;
     private readonly int _runBlocks;
     private byte[]? _buffer;
 
@@ -101,9 +103,9 @@ internal sealed class ReadTransfer : IDisposable
         _timeoutTicks = (long)(timeout.TotalSeconds * clock.TimestampFrequency);
         _maxRetries = maxRetries;
         _lastBlock = (content.Length / _blockSize) + 1;
-        int segment = _blockSize + TftpWire.HeaderLength;
-        _runBlocks = Math.Clamp(MaxRunBytes / segment, 1, Math.Min(_windowSize, MaxRunBlocks));
-        _buffer = ArrayPool<byte>.Shared.Rent(_runBlocks * segment);
+        _segment = _blockSize + TftpWire.HeaderLength;
+        _runBlocks = Math.Clamp(MaxRunBytes / _segment, 1, Math.Min(_windowSize, MaxRunBlocks));
+        _buffer = ArrayPool<byte>.Shared.Rent(_runBlocks * _segment);
         if (options.Accepted.Count > 0)
         {
             var oack = new TftpOptionAck(options.Accepted);
@@ -274,7 +276,6 @@ internal sealed class ReadTransfer : IDisposable
     private bool SendRun(long first, int blocks)
     {
         var buffer = _buffer!;
-        int segment = _blockSize + TftpWire.HeaderLength;
         int used = 0;
         long payload = 0;
         for (long block = first; block < first + blocks; block++)
@@ -309,7 +310,7 @@ internal sealed class ReadTransfer : IDisposable
         }
         else
         {
-            _channel.SendRun(buffer.AsSpan(0, used), segment);
+            _channel.SendRun(buffer.AsSpan(0, used), _segment);
         }
 
         BytesSent += payload;
