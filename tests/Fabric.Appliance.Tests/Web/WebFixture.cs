@@ -85,8 +85,10 @@ public sealed class WebFixture : IAsyncLifetime
         var (context, page) = await NewPageAsync();
         await page.GotoAsync("/login");
         await page.FillAsync("#Token", AdminToken);
+        // Wait from before the click: the redirect to "/" can finish before a wait started afterwards looks at it.
+        var home = page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded });
         await page.ClickAsync("#login button[type=submit]");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await home;
         return (context, page);
     }
 
