@@ -84,5 +84,6 @@ public sealed record Node
     public DateTimeOffset UpdatedAt { get; init; }
 }
 
-/// <summary>One entry of a node's event log.</summary>
-public sealed record NodeEvent(long Id, string Node, DateTimeOffset At, string Kind, string Message, string Actor);
+/// <summary>One entry of a node's event log. <see cref="Actor"/> is the text recorded at the time (see
+/// <see cref="Events.Actor"/> for the forms written now; older entries keep theirs).</summary>
+public sealed record NodeEvent(long Id, string Node, DateTimeOffset At, Events.EventKind Kind, string Message, string Actor);

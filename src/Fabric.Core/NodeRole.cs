@@ -25,6 +25,9 @@ public enum NodeState
     Up,
     Failed,
     Retired,
+
+    /// <summary>A job is preparing the node (e.g. its storage); it boots as usual but its state belongs to the job.</summary>
+    Provisioning,
 }
 
 public static class NodeEnumNames
@@ -46,6 +49,7 @@ public static class NodeEnumNames
         NodeState.Up => "up",
         NodeState.Failed => "failed",
         NodeState.Retired => "retired",
+        NodeState.Provisioning => "provisioning",
         _ => throw new ArgumentOutOfRangeException(nameof(state)),
     };
 

@@ -1,0 +1,66 @@
+namespace Fabric.Core.Events;
+
+/// <summary>What an entry of a node's event log records. The wire text (<c>created</c>, <c>boot-up</c>, ...) is made
+/// here only; a kind read back that this version does not know (written by a newer one) keeps its text.</summary>
+public readonly record struct EventKind
+{
+    private EventKind(string wire) => Wire = wire;
+
+    public string Wire { get; }
+
+    /// <summary>An operator registered the node.</summary>
+    public static EventKind Created { get; } = new("created");
+
+    /// <summary>An operator changed the node (PATCH, the web page).</summary>
+    public static EventKind Updated { get; } = new("updated");
+
+    /// <summary>An operator removed the node.</summary>
+    public static EventKind Removed { get; } = new("removed");
+
+    /// <summary>An unknown MAC asked for its boot script and was registered as discovered.</summary>
+    public static EventKind Discovered { get; } = new("discovered");
+
+    /// <summary>The node's boot script was served.</summary>
+    public static EventKind BootScript { get; } = new("boot-script");
+
+    /// <summary>A boot report: <c>boot-initramfs</c>, <c>boot-root-mounted</c>, <c>boot-up</c>, <c>boot-failed</c>.</summary>
+    public static EventKind BootInitramfs { get; } = new("boot-initramfs");
+
+    public static EventKind BootRootMounted { get; } = new("boot-root-mounted");
+
+    public static EventKind BootUp { get; } = new("boot-up");
+
+    public static EventKind BootFailed { get; } = new("boot-failed");
+
+    /// <summary>No <c>up</c> report came in time.</summary>
+    public static EventKind BootTimeout { get; } = new("boot-timeout");
+
+    /// <summary>A job started, finished or failed provisioning the node.</summary>
+    public static EventKind ProvisioningStarted { get; } = new("provisioning-started");
+
+    public static EventKind ProvisioningFinished { get; } = new("provisioning-finished");
+
+    public static EventKind ProvisioningFailed { get; } = new("provisioning-failed");
+
+    public static IReadOnlyList<EventKind> All { get; } =
+    [
+        Created, Updated, Removed, Discovered, BootScript, BootInitramfs, BootRootMounted, BootUp, BootFailed, BootTimeout,
+        ProvisioningStarted, ProvisioningFinished, ProvisioningFailed,
+    ];
+
+    /// <summary>The kind of a stored entry; text this version does not know is kept as it is.</summary>
+    public static EventKind FromWire(string text)
+    {
+        foreach (var kind in All)
+        {
+            if (kind.Wire == text)
+            {
+                return kind;
+            }
+        }
+
+        return new EventKind(text);
+    }
+
+    public override string ToString() => Wire;
+}
