@@ -19,4 +19,11 @@ public sealed record Lease(IPAddress Address, MacAddress Mac, string? Hostname, 
 public interface ILeaseView
 {
     ValueTask<IReadOnlyList<Lease>> ListLeasesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The bound, unexpired lease of <paramref name="mac"/> at <paramref name="now"/>, or null.</summary>
+    async ValueTask<Lease?> FindCurrentLeaseAsync(MacAddress mac, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var leases = await ListLeasesAsync(cancellationToken).ConfigureAwait(false);
+        return leases.Where(l => l.Mac == mac && l.State == LeaseState.Bound && l.Ends > now).MaxBy(l => l.Ends);
+    }
 }

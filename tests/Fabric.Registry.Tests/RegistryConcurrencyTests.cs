@@ -1,4 +1,5 @@
-using Fabric.Registry.Storage;
+using Fabric.Core.Events;
+using Fabric.Registry.Sqlite;
 
 namespace Fabric.Registry.Tests;
 
@@ -10,7 +11,7 @@ public sealed class RegistryConcurrencyTests
     private static async Task<IRegistry> OpenWithNetworkAsync(string path)
     {
         var registry = FabricRegistry.Open(path);
-        await registry.AddNetworkAsync(new NetworkInput { Name = "boot", Cidr = "10.0.0.0/16" }, "test");
+        await registry.AddNetworkAsync(new NetworkInput { Name = "boot", Cidr = "10.0.0.0/16" }, Actor.Admin);
         return registry;
     }
 
@@ -24,8 +25,8 @@ public sealed class RegistryConcurrencyTests
         {
             var mac = $"52:54:00:00:01:{round:x2}";
             using var start = new ManualResetEventSlim();
-            var a = Task.Run(() => { start.Wait(); return registry.AddNodeAsync(Node($"a{round}", mac), "test"); });
-            var b = Task.Run(() => { start.Wait(); return registry.AddNodeAsync(Node($"b{round}", mac), "test"); });
+            var a = Task.Run(() => { start.Wait(); return registry.AddNodeAsync(Node($"a{round}", mac), Actor.Admin); });
+            var b = Task.Run(() => { start.Wait(); return registry.AddNodeAsync(Node($"b{round}", mac), Actor.Admin); });
             start.Set();
             var results = await Task.WhenAll(a, b);
 
@@ -46,8 +47,8 @@ public sealed class RegistryConcurrencyTests
         {
             var ip = $"10.0.1.{round + 1}";
             var results = await Task.WhenAll(
-                Task.Run(() => registry.AddNodeAsync(Node($"a{round}", $"52:54:00:00:02:{round:x2}", ip), "test")),
-                Task.Run(() => registry.AddNodeAsync(Node($"b{round}", $"52:54:00:00:03:{round:x2}", ip), "test")));
+                Task.Run(() => registry.AddNodeAsync(Node($"a{round}", $"52:54:00:00:02:{round:x2}", ip), Actor.Admin)),
+                Task.Run(() => registry.AddNodeAsync(Node($"b{round}", $"52:54:00:00:03:{round:x2}", ip), Actor.Admin)));
 
             Assert.Single(results, r => r.Succeeded);
             Assert.Equal("ip", Assert.Single(results, r => !r.Succeeded).Error!.Errors.Single().Field);
@@ -63,8 +64,8 @@ public sealed class RegistryConcurrencyTests
         using var second = FabricRegistry.Open(dir.Database);
 
         var results = await Task.WhenAll(
-            Task.Run(() => first.AddNodeAsync(Node("a", "52:54:00:00:00:01", "10.0.0.10"), "test")),
-            Task.Run(() => second.AddNodeAsync(Node("b", "52:54:00:00:00:01", "10.0.0.11"), "test")));
+            Task.Run(() => first.AddNodeAsync(Node("a", "52:54:00:00:00:01", "10.0.0.10"), Actor.Admin)),
+            Task.Run(() => second.AddNodeAsync(Node("b", "52:54:00:00:00:01", "10.0.0.11"), Actor.Admin)));
 
         Assert.Single(results, r => r.Succeeded);
         var failure = Assert.Single(results, r => !r.Succeeded);
@@ -79,7 +80,7 @@ public sealed class RegistryConcurrencyTests
         using (var registry = await OpenWithNetworkAsync(dir.Database))
         {
             var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
-                Task.Run(() => registry.AddNodeAsync(Node($"n{i}", $"52:54:00:00:{i / 256:x2}:{i % 256:x2}"), "test"))));
+                Task.Run(() => registry.AddNodeAsync(Node($"n{i}", $"52:54:00:00:{i / 256:x2}:{i % 256:x2}"), Actor.Admin))));
 
             Assert.All(results, r => Assert.True(r.Succeeded, r.Error?.ToString()));
             Assert.Equal(200, results.Select(r => r.Value!.Ip).Distinct().Count());
@@ -96,12 +97,12 @@ public sealed class RegistryConcurrencyTests
         using var dir = new TempDir();
         using var first = await OpenWithNetworkAsync(dir.Database);
         using var second = FabricRegistry.Open(dir.Database);
-        Assert.True((await first.AddNodeAsync(Node("taken", "52:54:00:00:00:01", "10.0.0.10"), "test")).Succeeded);
+        Assert.True((await first.AddNodeAsync(Node("taken", "52:54:00:00:00:01", "10.0.0.10"), Actor.Admin)).Succeeded);
 
         var results = await Task.WhenAll(
-            Task.Run(() => second.AddNodeAsync(Node("b1", "52:54:00:00:00:02", "10.0.0.11"), "test")),
-            Task.Run(() => second.AddNodeAsync(Node("dup", "52:54:00:00:00:01", "10.0.0.12"), "test")),
-            Task.Run(() => second.AddNodeAsync(Node("b2", "52:54:00:00:00:03", "10.0.0.13"), "test")));
+            Task.Run(() => second.AddNodeAsync(Node("b1", "52:54:00:00:00:02", "10.0.0.11"), Actor.Admin)),
+            Task.Run(() => second.AddNodeAsync(Node("dup", "52:54:00:00:00:01", "10.0.0.12"), Actor.Admin)),
+            Task.Run(() => second.AddNodeAsync(Node("b2", "52:54:00:00:00:03", "10.0.0.13"), Actor.Admin)));
 
         Assert.Equal(RegistryErrorKind.Conflict, results[1].Error!.Kind);
         Assert.True(results[0].Succeeded && results[2].Succeeded);
@@ -115,7 +116,7 @@ public sealed class RegistryConcurrencyTests
     public void ConstraintError_UniqueIp_NamesIp()
     {
         using var dir = new TempDir();
-        using var connection = SqliteRegistry.OpenConnection($"Data Source={dir.Database}");
+        using var connection = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}");
         Migrator.Apply(connection);
         var insert = "INSERT INTO networks (name, cidr, lease_seconds, created_at) VALUES ('n', '10.0.0.0/24', 60, 0);" +
             "INSERT INTO nodes (name, role, state, created_at, updated_at) VALUES ('a', 'router', 'registered', 0, 0), ('b', 'router', 'registered', 0, 0);" +
@@ -130,6 +131,6 @@ public sealed class RegistryConcurrencyTests
         duplicate.CommandText = "INSERT INTO node_ips (ip, node_id, network) VALUES ('10.0.0.5', 2, 'n')";
         var e = Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => duplicate.ExecuteNonQuery());
 
-        Assert.Equal("ip", SqliteRegistry.ConstraintError(e).Errors.Single().Field);
+        Assert.Equal("ip", SqliteRegistryStore.ConstraintError(e).Field);
     }
 }

@@ -1,4 +1,7 @@
 using Fabric.Core;
+using Fabric.Core.Events;
+using Fabric.Core.Lifecycle;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fabric.Registry.Tests;
 
@@ -20,7 +23,7 @@ public sealed class RegistryValidationTests : IDisposable
 
     private Task<RegistryResult<Network>> AddBootNetworkAsync() => _registry.AddNetworkAsync(
         new NetworkInput { Name = "boot", Cidr = "10.0.0.0/24", Gateway = "10.0.0.1", Dns = ["10.0.0.1"], PoolStart = "10.0.0.100", PoolEnd = "10.0.0.200" },
-        "test");
+        Actor.Admin);
 
     private static NodeInput Node(string name, string mac, string role = "hardware") =>
         new() { Name = name, Macs = [mac], MacField = "mac", Role = role };
@@ -29,7 +32,7 @@ public sealed class RegistryValidationTests : IDisposable
     public async Task AddNode_SeveralBadFields_ReportsEveryOne()
     {
         var result = await _registry.AddNodeAsync(
-            new NodeInput { Name = "-bad-", Macs = ["52:54:zz"], MacField = "mac", Role = "toaster", Root = "iscsi:x" }, "test");
+            new NodeInput { Name = "-bad-", Macs = ["52:54:zz"], MacField = "mac", Role = "toaster", Root = "iscsi:x" }, Actor.Admin);
 
         Assert.False(result.Succeeded);
         Assert.Equal(RegistryErrorKind.Validation, result.Error.Kind);
@@ -43,7 +46,7 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task AddNode_BadRootForHardware_NamesRoot()
     {
-        var result = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Root = "iscsi:x" }, "test");
+        var result = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Root = "iscsi:x" }, Actor.Admin);
 
         Assert.Equal(RegistryErrorKind.Validation, result.Error!.Kind);
         Assert.Equal("root", Assert.Single(result.Error.Errors).Field);
@@ -52,7 +55,7 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task AddNode_RootOnStorageNode_IsRefused()
     {
-        var result = await _registry.AddNodeAsync(Node("store1", "52:54:00:00:00:01", "storage") with { Root = "aoe:e0.1" }, "test");
+        var result = await _registry.AddNodeAsync(Node("store1", "52:54:00:00:00:01", "storage") with { Root = "aoe:e0.1" }, Actor.Admin);
 
         Assert.Equal("root", Assert.Single(result.Error!.Errors).Field);
     }
@@ -63,7 +66,7 @@ public sealed class RegistryValidationTests : IDisposable
     [InlineData("525400ABCDEF")]
     public async Task AddNode_AnyMacNotation_StoresCanonicalForm(string mac)
     {
-        var result = await _registry.AddNodeAsync(Node("HNode01", mac) with { Root = "aoe:e0.1" }, "test");
+        var result = await _registry.AddNodeAsync(Node("HNode01", mac) with { Root = "aoe:e0.1" }, Actor.Admin);
 
         Assert.True(result.Succeeded, result.Error?.ToString());
         Assert.Equal("hnode01", result.Value.Name);
@@ -82,7 +85,7 @@ public sealed class RegistryValidationTests : IDisposable
     {
         await AddBootNetworkAsync();
 
-        var result = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Ip = ip, Network = "boot" }, "test");
+        var result = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Ip = ip, Network = "boot" }, Actor.Admin);
 
         Assert.Equal(RegistryErrorKind.Validation, result.Error!.Kind);
         var error = Assert.Single(result.Error.Errors);
@@ -93,7 +96,7 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task AddNode_UnknownNetwork_NamesNetwork()
     {
-        var result = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Network = "nowhere" }, "test");
+        var result = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Network = "nowhere" }, Actor.Admin);
 
         Assert.Equal("network", Assert.Single(result.Error!.Errors).Field);
     }
@@ -101,14 +104,14 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task AddNode_NoIp_GetsNextFreeAddressSkippingGatewayPoolAndTaken()
     {
-        await _registry.AddNetworkAsync(new NetworkInput { Name = "small", Cidr = "10.1.0.0/29", Gateway = "10.1.0.1", PoolStart = "10.1.0.3", PoolEnd = "10.1.0.4" }, "test");
-        var taken = await _registry.AddNodeAsync(Node("a", "52:54:00:00:00:01", "router") with { Ip = "10.1.0.5" }, "test");
+        await _registry.AddNetworkAsync(new NetworkInput { Name = "small", Cidr = "10.1.0.0/29", Gateway = "10.1.0.1", PoolStart = "10.1.0.3", PoolEnd = "10.1.0.4" }, Actor.Admin);
+        var taken = await _registry.AddNodeAsync(Node("a", "52:54:00:00:00:01", "router") with { Ip = "10.1.0.5" }, Actor.Admin);
         Assert.True(taken.Succeeded, taken.Error?.ToString());
 
-        var b = await _registry.AddNodeAsync(Node("b", "52:54:00:00:00:02", "router"), "test");
-        var c = await _registry.AddNodeAsync(Node("c", "52:54:00:00:00:03", "router"), "test");
-        var d = await _registry.AddNodeAsync(Node("d", "52:54:00:00:00:04", "router"), "test");
-        var e = await _registry.AddNodeAsync(Node("e", "52:54:00:00:00:05", "router"), "test");
+        var b = await _registry.AddNodeAsync(Node("b", "52:54:00:00:00:02", "router"), Actor.Admin);
+        var c = await _registry.AddNodeAsync(Node("c", "52:54:00:00:00:03", "router"), Actor.Admin);
+        var d = await _registry.AddNodeAsync(Node("d", "52:54:00:00:00:04", "router"), Actor.Admin);
+        var e = await _registry.AddNodeAsync(Node("e", "52:54:00:00:00:05", "router"), Actor.Admin);
 
         Assert.Equal("10.1.0.2", b.Value!.Ip!.ToString());
         Assert.Equal("10.1.0.6", c.Value!.Ip!.ToString());
@@ -122,11 +125,11 @@ public sealed class RegistryValidationTests : IDisposable
     public async Task AddNode_DuplicateNameMacOrIp_IsConflictNamingField()
     {
         await AddBootNetworkAsync();
-        Assert.True((await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Ip = "10.0.0.10" }, "test")).Succeeded);
+        Assert.True((await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:01") with { Ip = "10.0.0.10" }, Actor.Admin)).Succeeded);
 
-        var name = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:02"), "test");
-        var mac = await _registry.AddNodeAsync(Node("hnode02", "52-54-00-00-00-01"), "test");
-        var ip = await _registry.AddNodeAsync(Node("hnode03", "52:54:00:00:00:03") with { Ip = "10.0.0.10" }, "test");
+        var name = await _registry.AddNodeAsync(Node("hnode01", "52:54:00:00:00:02"), Actor.Admin);
+        var mac = await _registry.AddNodeAsync(Node("hnode02", "52-54-00-00-00-01"), Actor.Admin);
+        var ip = await _registry.AddNodeAsync(Node("hnode03", "52:54:00:00:00:03") with { Ip = "10.0.0.10" }, Actor.Admin);
 
         Assert.Equal((RegistryErrorKind.Conflict, "name"), (name.Error!.Kind, name.Error.Errors.Single().Field));
         Assert.Equal((RegistryErrorKind.Conflict, "mac"), (mac.Error!.Kind, mac.Error.Errors.Single().Field));
@@ -136,16 +139,16 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task UpdateNode_ChangeRole_DropsOldRoleFieldsAndLogsChange()
     {
-        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Root = "aoe:e0.1", CpuCores = 4 }, "admin");
+        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Root = "aoe:e0.1", CpuCores = 4 }, Actor.Admin);
 
-        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Role = "storage", AoeShelf = 1, State = "up" }, "admin");
+        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Role = "storage", AoeShelf = 1, State = "retired" }, Actor.Admin);
 
         Assert.True(result.Succeeded, result.Error?.ToString());
         Assert.Null(result.Value.Hardware);
         Assert.Equal(1, result.Value.Storage!.AoeShelf);
-        Assert.Equal(NodeState.Up, result.Value.State);
+        Assert.Equal(NodeState.Retired, result.Value.State);
         var events = (await _registry.ListEventsAsync("n1")).Value!;
-        Assert.Equal(["created", "updated"], events.Select(e => e.Kind));
+        Assert.Equal([EventKind.Created, EventKind.Updated], events.Select(e => e.Kind));
         Assert.Contains("role: hardware -> storage", events[1].Message, StringComparison.Ordinal);
         Assert.All(events, e => Assert.Equal("admin", e.Actor));
     }
@@ -153,10 +156,10 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task UpdateNode_DiscoveredGivenRoleAndRoot_BecomesRegistered()
     {
-        var discovered = (await _registry.DiscoverAsync(MacAddress.Parse("52:54:00:00:0d:01"), null)).Value!;
+        var discovered = (await _registry.DiscoverAsync(MacAddress.Parse("52:54:00:00:0d:01"), null)).Node;
         Assert.Equal(NodeState.Discovered, discovered.State);
 
-        var result = await _registry.UpdateNodeAsync(discovered.Name, new NodeInput { Role = "hardware", Root = "aoe:e0.1" }, "admin");
+        var result = await _registry.UpdateNodeAsync(discovered.Name, new NodeInput { Role = "hardware", Root = "aoe:e0.1" }, Actor.Admin);
 
         Assert.True(result.Succeeded, result.Error?.ToString());
         Assert.Equal(NodeState.Registered, result.Value.State);
@@ -166,9 +169,9 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task UpdateNode_DiscoveredLabelsOnly_StaysDiscovered()
     {
-        var discovered = (await _registry.DiscoverAsync(MacAddress.Parse("52:54:00:00:0d:02"), null)).Value!;
+        var discovered = (await _registry.DiscoverAsync(MacAddress.Parse("52:54:00:00:0d:02"), null)).Node;
 
-        var result = await _registry.UpdateNodeAsync(discovered.Name, new NodeInput { Labels = new Dictionary<string, string> { ["rack"] = "r1" } }, "admin");
+        var result = await _registry.UpdateNodeAsync(discovered.Name, new NodeInput { Labels = new Dictionary<string, string> { ["rack"] = "r1" } }, Actor.Admin);
 
         Assert.True(result.Succeeded, result.Error?.ToString());
         Assert.Equal(NodeState.Discovered, result.Value.State);
@@ -182,9 +185,9 @@ public sealed class RegistryValidationTests : IDisposable
             Root = "aoe:e0.1",
             CpuCores = 4,
             Labels = new Dictionary<string, string> { ["rack"] = "r1" },
-        }, "admin");
+        }, Actor.Admin);
 
-        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Clear = ["root", "labels"] }, "admin");
+        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Clear = ["root", "labels"] }, Actor.Admin);
 
         Assert.True(result.Succeeded, result.Error?.ToString());
         Assert.Null(result.Value.Hardware!.Root);
@@ -202,9 +205,9 @@ public sealed class RegistryValidationTests : IDisposable
     [InlineData("colour")]
     public async Task UpdateNode_ClearFieldThatMustHaveValue_InvalidAndNothingChanged(string field)
     {
-        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Root = "aoe:e0.1" }, "admin");
+        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Root = "aoe:e0.1" }, Actor.Admin);
 
-        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Root = "aoe:e0.2", Clear = [field] }, "admin");
+        var result = await _registry.UpdateNodeAsync("n1", new NodeInput { Root = "aoe:e0.2", Clear = [field] }, Actor.Admin);
 
         Assert.Equal((RegistryErrorKind.Validation, field), (result.Error!.Kind, result.Error.Errors.Single().Field));
         Assert.Equal("aoe:e0.1", _registry.FindNode("n1")!.Hardware!.Root!.ToString());
@@ -213,7 +216,7 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task UpdateNode_Unknown_IsNotFound()
     {
-        var result = await _registry.UpdateNodeAsync("ghost", new NodeInput { State = "up" }, "admin");
+        var result = await _registry.UpdateNodeAsync("ghost", new NodeInput { State = "up" }, Actor.Admin);
 
         Assert.Equal(RegistryErrorKind.NotFound, result.Error!.Kind);
     }
@@ -222,25 +225,25 @@ public sealed class RegistryValidationTests : IDisposable
     public async Task RemoveNode_FreesMacAndIpAndKeepsEvents()
     {
         await AddBootNetworkAsync();
-        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Ip = "10.0.0.10" }, "admin");
+        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01") with { Ip = "10.0.0.10" }, Actor.Admin);
 
-        var removed = await _registry.RemoveNodeAsync("n1", "admin");
-        var again = await _registry.AddNodeAsync(Node("n2", "52:54:00:00:00:01") with { Ip = "10.0.0.10" }, "admin");
+        var removed = await _registry.RemoveNodeAsync("n1", Actor.Admin);
+        var again = await _registry.AddNodeAsync(Node("n2", "52:54:00:00:00:01") with { Ip = "10.0.0.10" }, Actor.Admin);
 
         Assert.True(removed.Succeeded);
         Assert.True(again.Succeeded, again.Error?.ToString());
         Assert.Null(_registry.FindNode("n1"));
         var events = (await _registry.ListEventsAsync("n1")).Value!;
-        Assert.Equal(["created", "removed"], events.Select(e => e.Kind));
+        Assert.Equal([EventKind.Created, EventKind.Removed], events.Select(e => e.Kind));
     }
 
     [Fact]
     public async Task RemoveNetwork_WithNodes_IsConflict()
     {
         await AddBootNetworkAsync();
-        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01"), "admin");
+        await _registry.AddNodeAsync(Node("n1", "52:54:00:00:00:01"), Actor.Admin);
 
-        var result = await _registry.RemoveNetworkAsync("boot", "admin");
+        var result = await _registry.RemoveNetworkAsync("boot", Actor.Admin);
 
         Assert.Equal(RegistryErrorKind.Conflict, result.Error!.Kind);
     }
@@ -251,7 +254,7 @@ public sealed class RegistryValidationTests : IDisposable
     [InlineData("fe80::/64", "cidr")]
     public async Task AddNetwork_BadCidr_NamesCidr(string cidr, string field)
     {
-        var result = await _registry.AddNetworkAsync(new NetworkInput { Name = "boot", Cidr = cidr }, "admin");
+        var result = await _registry.AddNetworkAsync(new NetworkInput { Name = "boot", Cidr = cidr }, Actor.Admin);
 
         Assert.Equal(field, Assert.Single(result.Error!.Errors).Field);
     }
@@ -260,7 +263,7 @@ public sealed class RegistryValidationTests : IDisposable
     public async Task AddNetwork_SeveralBadFields_ReportsEveryOne()
     {
         var result = await _registry.AddNetworkAsync(
-            new NetworkInput { Name = "boot", Cidr = "10.0.0.0/24", Gateway = "10.9.0.1", PoolStart = "10.0.0.200", PoolEnd = "10.0.0.100", Vlan = 5000, Dns = ["x"] }, "admin");
+            new NetworkInput { Name = "boot", Cidr = "10.0.0.0/24", Gateway = "10.9.0.1", PoolStart = "10.0.0.200", PoolEnd = "10.0.0.100", Vlan = 5000, Dns = ["x"] }, Actor.Admin);
 
         Assert.Equal(["gateway", "poolEnd", "dns[0]", "vlan"], result.Error!.Errors.Select(e => e.Field));
     }
@@ -273,23 +276,24 @@ public sealed class RegistryValidationTests : IDisposable
         var first = await _registry.DiscoverAsync(mac, System.Net.IPAddress.Parse("10.0.0.150"));
         var second = await _registry.DiscoverAsync(mac, null);
 
-        Assert.Equal("node-525400123456", first.Value!.Name);
-        Assert.Equal(NodeState.Discovered, first.Value.State);
-        Assert.Same(first.Value, second.Value);
+        Assert.Equal("node-525400123456", first.Node.Name);
+        Assert.Equal(NodeState.Discovered, first.Node.State);
+        Assert.Equal((DiscoveryOutcome.Registered, DiscoveryOutcome.Known), (first.Outcome, second.Outcome));
+        Assert.Same(first.Node, second.Node);
         Assert.Single(_registry.ListNodes());
     }
 
     [Fact]
     public async Task FailStuckBoots_PastTimeout_FailsOnlyStuckNodes()
     {
-        var clock = new TestClock(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         using var dir = new TempDir();
         using var registry = FabricRegistry.Open(dir.Database, clock);
-        await registry.AddNodeAsync(Node("slow", "52:54:00:00:00:01"), "admin");
-        await registry.AddNodeAsync(Node("fast", "52:54:00:00:00:02"), "admin");
-        await registry.RecordAsync("slow", NodeState.Booting, "boot-script", "served", "boot");
+        await registry.AddNodeAsync(Node("slow", "52:54:00:00:00:01"), Actor.Admin);
+        await registry.AddNodeAsync(Node("fast", "52:54:00:00:00:02"), Actor.Admin);
+        await registry.ApplyAsync("slow", NodeTrigger.BootScriptFetched, EventKind.BootScript, "served", Actor.Boot);
         clock.Advance(TimeSpan.FromMinutes(6));
-        await registry.RecordAsync("fast", NodeState.Booting, "boot-script", "served", "boot");
+        await registry.ApplyAsync("fast", NodeTrigger.BootScriptFetched, EventKind.BootScript, "served", Actor.Boot);
         clock.Advance(TimeSpan.FromMinutes(5));
 
         var failed = await registry.FailStuckBootsAsync(TimeSpan.FromMinutes(10));
@@ -297,7 +301,7 @@ public sealed class RegistryValidationTests : IDisposable
         Assert.Equal("slow", Assert.Single(failed).Name);
         Assert.Equal(NodeState.Failed, registry.FindNode("slow")!.State);
         Assert.Equal(NodeState.Booting, registry.FindNode("fast")!.State);
-        Assert.Equal("boot-timeout", (await registry.ListEventsAsync("slow")).Value!.Last().Kind);
+        Assert.Equal(EventKind.BootTimeout, (await registry.ListEventsAsync("slow")).Value!.Last().Kind);
     }
 
     [Fact]
@@ -314,7 +318,7 @@ public sealed class RegistryValidationTests : IDisposable
             Volumes = [new VolumeInput("root-h1", 1, 1 << 30, "/srv/aoe/root-h1.img")],
             NfsExports = ["/srv/nfs"],
             Labels = new Dictionary<string, string> { ["rack"] = "r1" },
-        }, "admin");
+        }, Actor.Admin);
         _registry.Dispose();
 
         using var reopened = FabricRegistry.Open(_dir.Database);

@@ -43,7 +43,7 @@ internal static class DtoMapping
         ServeUnknown = network.ServeUnknown,
     };
 
-    public static NodeEventDto ToDto(this NodeEvent e) => new(e.Id, e.Node, e.At, e.Kind, e.Message, e.Actor);
+    public static NodeEventDto ToDto(this NodeEvent e) => new(e.Id, e.Node, e.At, e.Kind.Wire, e.Message, e.Actor);
 
     public static LeaseDto ToDto(this Lease lease) =>
         new(lease.Address.ToString(), lease.Mac.ToString(), lease.Hostname, lease.Node, lease.State.ToString().ToLowerInvariant(), lease.Starts, lease.Ends);

@@ -23,7 +23,7 @@ internal static class NetworkEndpoints
                 return problem;
             }
 
-            var result = await registry.AddNetworkAsync(request!.ToInput(), Authorization.Actor(context), cancellationToken);
+            var result = await registry.AddNetworkAsync(request!.ToInput(), NodeEndpoints.ActorOf(context), cancellationToken);
             return result.Succeeded
                 ? Results.Created($"/api/v1/networks/{result.Value.Name}", result.Value.ToDto())
                 : Problems.From(result.Error);
@@ -36,7 +36,7 @@ internal static class NetworkEndpoints
 
         networks.MapDelete("/{name}", async (string name, HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
         {
-            var result = await registry.RemoveNetworkAsync(name, Authorization.Actor(context), cancellationToken);
+            var result = await registry.RemoveNetworkAsync(name, NodeEndpoints.ActorOf(context), cancellationToken);
             return result.Succeeded ? Results.NoContent() : Problems.From(result.Error);
         }).RequireAdminToken().Produces(204).ProducesProblem(404).ProducesProblem(409);
 

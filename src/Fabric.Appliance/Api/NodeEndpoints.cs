@@ -2,6 +2,7 @@ using Fabric.Api.Contracts;
 using Fabric.Appliance.Boot;
 using Fabric.Appliance.Security;
 using Fabric.Core;
+using Fabric.Core.Events;
 using Fabric.Registry;
 using Microsoft.AspNetCore.Mvc;
 
@@ -38,7 +39,7 @@ internal static class NodeEndpoints
                 return problem;
             }
 
-            var result = await registry.AddNodeAsync(request!.ToInput(), Authorization.Actor(context), cancellationToken);
+            var result = await registry.AddNodeAsync(request!.ToInput(), ActorOf(context), cancellationToken);
             return result.Succeeded
                 ? Results.Created($"/api/v1/nodes/{result.Value.Name}", result.Value.ToDto())
                 : Problems.From(result.Error);
@@ -57,14 +58,14 @@ internal static class NodeEndpoints
                 return problem;
             }
 
-            var result = await registry.UpdateNodeAsync(name, request!.ToChanges() with { Clear = removed }, Authorization.Actor(context), cancellationToken);
+            var result = await registry.UpdateNodeAsync(name, request!.ToChanges() with { Clear = removed }, ActorOf(context), cancellationToken);
             return result.Succeeded ? Results.Ok(result.Value.ToDto()) : Problems.From(result.Error);
         }).RequireAdminToken().Accepts<PatchNodeRequest>("application/json").Produces<NodeDto>()
             .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
 
         nodes.MapDelete("/{name}", async (string name, HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
         {
-            var result = await registry.RemoveNodeAsync(name, Authorization.Actor(context), cancellationToken);
+            var result = await registry.RemoveNodeAsync(name, ActorOf(context), cancellationToken);
             return result.Succeeded ? Results.NoContent() : Problems.From(result.Error);
         }).RequireAdminToken().Produces(204).ProducesProblem(404);
 
@@ -89,4 +90,10 @@ internal static class NodeEndpoints
     }
 
     public static IResult NotFound(string name) => Problems.Field(404, "name", $"no node named '{name}'");
+
+    /// <summary>Who made an authorised write, for the event log.</summary>
+    public static Actor ActorOf(HttpContext context) =>
+        Actor.TryParse(Authorization.Actor(context), out var actor)
+            ? actor
+            : throw new InvalidOperationException($"a write reached the registry without an actor ('{Authorization.Actor(context)}')");
 }

@@ -4,29 +4,35 @@ using Fabric.Appliance.Api;
 using Fabric.Appliance.Hosting;
 using Fabric.Appliance.Security;
 using Fabric.Core;
+using Fabric.Core.Events;
+using Fabric.Core.Lifecycle;
 using Fabric.Registry;
+using Fabric.Registry.Settings;
+using Microsoft.Extensions.Options;
 
 namespace Fabric.Appliance.Boot;
 
 /// <summary>Boot reports from nodes (<c>POST /api/v1/nodes/{name}/boot-events</c>): <c>initramfs</c> and
-/// <c>root-mounted</c> keep a node <c>booting</c>, <c>up</c> makes it <c>up</c>, <c>failed</c> makes it <c>failed</c>.
-/// Each report is an event with its timing and source address.</summary>
+/// <c>root-mounted</c> make a node <c>booting</c>, <c>up</c> makes it <c>up</c>, <c>failed</c> makes it <c>failed</c>, as
+/// the lifecycle table says (a report it refuses is a 409 naming <c>state</c>). Each report is an event with its timing
+/// and source address.</summary>
 public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens tokens, TimeProvider time)
 {
-    public static readonly IReadOnlyList<string> Stages = ["initramfs", "root-mounted", "up", "failed"];
+    public static IReadOnlyList<string> Stages => NodeTriggerNames.Stages;
+
     public const int MaxMessageLength = 2000;
 
     internal async Task<IResult> ReportAsync(string name, BootEventRequest request, HttpContext context, CancellationToken cancellationToken)
     {
         var token = Authorization.BearerToken(context);
-        string actor;
+        Actor actor;
         if (admin.Matches(token))
         {
-            actor = Actors.Admin;
+            actor = Actor.Admin;
         }
         else if (tokens.Matches(name, token))
         {
-            actor = Actors.Node(name.ToLowerInvariant());
+            actor = Actor.Node(name);
         }
         else
         {
@@ -37,7 +43,7 @@ public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens
 
         var errors = new List<FieldError>();
         var stage = request.Stage?.Trim().ToLowerInvariant();
-        if (stage is null || !Stages.Contains(stage))
+        if (!NodeTriggerNames.TryParseStage(stage, out var trigger))
         {
             errors.Add(new FieldError("stage", $"'{request.Stage}' is not a boot stage: {string.Join(", ", Stages)}"));
         }
@@ -63,20 +69,7 @@ public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens
             return NodeEndpoints.NotFound(name);
         }
 
-        if (node.State == NodeState.Retired)
-        {
-            return Problems.Field(409, "name", $"node '{node.Name}' is retired");
-        }
-
-        NodeState? next = stage switch
-        {
-            "up" => NodeState.Up,
-            "failed" => NodeState.Failed,
-            _ when node.State is NodeState.Booting or NodeState.Discovered => null,
-            _ => NodeState.Booting,
-        };
-
-        var result = await registry.RecordAsync(node.Name, next, $"boot-{stage}", Describe(stage!, request, node, context), actor, cancellationToken);
+        var result = await registry.ApplyAsync(node.Name, trigger, trigger.ReportEvent(), Describe(stage!, request, node, context), actor, cancellationToken);
         return result.Succeeded ? Results.NoContent() : Problems.From(result.Error);
     }
 
@@ -146,6 +139,52 @@ internal sealed partial class BootTimeoutService(IRegistry registry, FabricOptio
         public static partial void BootTimedOut(ILogger logger, string node, TimeSpan timeout);
 
         [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Boot timeout sweep failed")]
+        public static partial void SweepFailed(ILogger logger, Exception exception);
+    }
+}
+
+/// <summary>Removes discovered nodes that no operator adopted within <c>Fabric:Discovery:Retention</c>, with their events.</summary>
+internal sealed partial class DiscoverySweepService(IRegistry registry, IOptions<DiscoveryOptions> options, TimeProvider time, ILogger<DiscoverySweepService> logger) : BackgroundService
+{
+    public TimeSpan Interval => TimeSpan.FromSeconds(Math.Clamp(options.Value.Retention.TotalSeconds / 24, 1, 600));
+
+    public async Task<IReadOnlyList<Node>> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        var removed = await registry.RemoveStaleDiscoveredAsync(options.Value.Retention, cancellationToken);
+        foreach (var node in removed)
+        {
+            Log.Removed(logger, node.Name, options.Value.Retention);
+        }
+
+        return removed;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Interval, time, stoppingToken);
+                await SweepAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.SweepFailed(logger, e);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Discovered node {Node} was not adopted within {Retention}; removed")]
+        public static partial void Removed(ILogger logger, string node, TimeSpan retention);
+
+        [LoggerMessage(EventId = 2104, Level = LogLevel.Error, Message = "Discovery sweep failed")]
         public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }

@@ -2,18 +2,21 @@ using System.Net;
 using System.Text;
 using Fabric.Appliance.Api;
 using Fabric.Appliance.Metrics;
-using Fabric.Appliance.Security;
 using Fabric.Boot;
 using Fabric.Core;
+using Fabric.Core.Events;
+using Fabric.Core.Lifecycle;
 using Fabric.Registry;
+using Fabric.Registry.Nodes;
 
 namespace Fabric.Appliance.Boot;
 
 /// <summary>Serves iPXE scripts by MAC and render previews by node name.</summary>
 public interface IBootScripts
 {
-    /// <summary>The iPXE script for a MAC: a registered node's script (moving it to <c>booting</c>), or for an unknown MAC the
-    /// discovery script after registering it as <c>discovered</c>. Never throws: any failure is a script that prints it.</summary>
+    /// <summary>The iPXE script for a MAC: a registered node's script (moving it to <c>booting</c> when the node itself asks),
+    /// or for an unknown MAC the discovery script after registering it as <c>discovered</c> (within
+    /// <c>Fabric:Discovery:MaxNodes</c>). Never throws: any failure is a script that prints it.</summary>
     Task<(int Status, string Script)> ForMacAsync(string macText, IPAddress? requester, CancellationToken cancellationToken = default);
 
     /// <summary>A rendered template for a node as an HTTP result (text, or a problem naming template and line).</summary>
@@ -25,6 +28,7 @@ internal sealed partial class BootScripts(
     IBootContextFactory contexts,
     IServiceProvider services,
     ApplianceMetrics metrics,
+    TimeProvider time,
     ILogger<BootScripts> logger) : IBootScripts
 {
     public async Task<(int Status, string Script)> ForMacAsync(string macText, IPAddress? requester, CancellationToken cancellationToken = default)
@@ -34,25 +38,20 @@ internal sealed partial class BootScripts(
             return (StatusCodes.Status400BadRequest, ErrorScript($"'{macText}' is not a MAC address"));
         }
 
+        if (mac.IsZero || mac.IsMulticast)
+        {
+            // Broadcast and multicast addresses name no NIC: nothing boots as them and nothing is registered.
+            return (StatusCodes.Status400BadRequest, ErrorScript($"{mac} is not a unicast MAC address"));
+        }
+
         requester = requester is { IsIPv4MappedToIPv6: true } ? requester.MapToIPv4() : requester;
         try
         {
-            var node = await registry.FindNodeByMacAsync(mac, cancellationToken);
-            if (node is null)
+            var node = await registry.FindNodeByMacAsync(mac, cancellationToken) ?? await DiscoverAsync(mac, requester, cancellationToken);
+            var decision = NodeLifecycle.Decide(node.State, NodeTrigger.BootScriptFetched, ActorKind.Boot);
+            if (!decision.Allowed)
             {
-                var discovered = await registry.DiscoverAsync(mac, requester, cancellationToken);
-                node = discovered.Value ?? await registry.FindNodeByMacAsync(mac, cancellationToken);
-                if (node is null)
-                {
-                    return (StatusCodes.Status200OK, ErrorScript($"cannot register {mac}: {discovered.Error}"));
-                }
-
-                Log.Discovered(logger, mac, node.Name, requester);
-            }
-
-            if (node.State == NodeState.Retired)
-            {
-                return (StatusCodes.Status200OK, ErrorScript($"node {node.Name} is retired"));
+                return (StatusCodes.Status200OK, ErrorScript($"node {node.Name}: {decision.Reason}"));
             }
 
             var template = BootTemplates.IpxeFor(node);
@@ -67,9 +66,7 @@ internal sealed partial class BootScripts(
 
             if (node.State != NodeState.Discovered)
             {
-                // A node already booting keeps its clock, so one that loops on its script still times out.
-                var next = node.State == NodeState.Booting ? (NodeState?)null : NodeState.Booting;
-                await registry.RecordAsync(node.Name, next, "boot-script", $"{template} served for {mac} to {requester?.ToString() ?? "unknown"}", Actors.Boot, cancellationToken);
+                await RecordServedAsync(node, mac, template, requester, cancellationToken);
             }
 
             return (StatusCodes.Status200OK, rendered.Text);
@@ -79,6 +76,76 @@ internal sealed partial class BootScripts(
             Log.BootScriptFailed(logger, e, mac);
             return (StatusCodes.Status200OK, ErrorScript($"the appliance could not make a boot script for {mac}"));
         }
+    }
+
+    /// <summary>Registers an unknown MAC as discovered. When discovery is full or the registry cannot be written, the
+    /// machine still gets the discovery script, for a node that is not stored.</summary>
+    private async Task<Node> DiscoverAsync(MacAddress mac, IPAddress? requester, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var discovered = await registry.DiscoverAsync(mac, requester, cancellationToken);
+            switch (discovered.Outcome)
+            {
+                case DiscoveryOutcome.Registered:
+                    Log.Discovered(logger, mac, discovered.Node.Name, requester);
+                    break;
+                case DiscoveryOutcome.Refused:
+                    Log.DiscoveryFull(logger, mac, requester);
+                    break;
+            }
+
+            return discovered.Node;
+        }
+        catch (RegistryStoreException e)
+        {
+            Log.AuditWriteFailed(logger, e, mac);
+            return Discovery.NodeFor(mac, time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Records that the script was served. Only a request from the node itself (its registered address, or the
+    /// address its current DHCP lease gave it) moves it through the lifecycle; from anywhere else the script is served
+    /// and the state stays. The node gets its script even when the registry cannot record this.</summary>
+    private async Task RecordServedAsync(Node node, MacAddress mac, string template, IPAddress? requester, CancellationToken cancellationToken)
+    {
+        var message = $"{template} served for {mac} to {requester?.ToString() ?? "unknown"}";
+        try
+        {
+            if (await IsFromNodeAsync(node, mac, requester, cancellationToken))
+            {
+                await registry.ApplyAsync(node.Name, NodeTrigger.BootScriptFetched, EventKind.BootScript, message, Actor.Boot, cancellationToken);
+            }
+            else
+            {
+                await registry.RecordAsync(node.Name, EventKind.BootScript, message + " (not the node's address: state unchanged)", Actor.Boot, cancellationToken);
+            }
+        }
+        catch (RegistryStoreException e)
+        {
+            Log.AuditWriteFailed(logger, e, mac);
+        }
+    }
+
+    private async Task<bool> IsFromNodeAsync(Node node, MacAddress mac, IPAddress? requester, CancellationToken cancellationToken)
+    {
+        if (requester is null)
+        {
+            return false;
+        }
+
+        if (requester.Equals(node.Ip))
+        {
+            return true;
+        }
+
+        if (services.GetService<ILeaseView>() is not { } leases)
+        {
+            return false;
+        }
+
+        var lease = await leases.FindCurrentLeaseAsync(mac, time.GetUtcNow(), cancellationToken);
+        return lease is not null && lease.Address.Equals(requester);
     }
 
     public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default)
@@ -164,5 +231,11 @@ internal sealed partial class BootScripts(
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Boot script for {Mac} failed")]
         public static partial void BootScriptFailed(ILogger logger, Exception exception, MacAddress mac);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "The registry could not record the boot of {Mac}; the script is served anyway")]
+        public static partial void AuditWriteFailed(ILogger logger, Exception exception, MacAddress mac);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Unknown MAC {Mac} not registered: Fabric:Discovery:MaxNodes nodes are discovered already (request from {Requester})")]
+        public static partial void DiscoveryFull(ILogger logger, MacAddress mac, IPAddress? requester);
     }
 }

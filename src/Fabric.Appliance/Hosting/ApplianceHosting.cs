@@ -29,9 +29,7 @@ public static class ApplianceHosting
         var services = builder.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IRegistry>(sp =>
-            FabricRegistry.Open(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName), sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<Core.IFabricDirectory>(sp => sp.GetRequiredService<IRegistry>());
+        services.AddFabricRegistry(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName));
         services.TryAddSingleton(sp => new AdminToken(options));
         services.TryAddSingleton(sp => new BootTokens(options));
         services.TryAddSingleton<ApplianceUrls>();
@@ -42,6 +40,8 @@ public static class ApplianceHosting
         services.TryAddSingleton<BootTimeoutService>();
         services.AddFabricBoot(builder.Configuration);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
+        services.TryAddSingleton<DiscoverySweepService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());
         services.AddMetrics();
         services.TryAddSingleton<ApplianceMetrics>();
         services.TryAddSingleton<PrometheusExporter>();
@@ -107,6 +107,7 @@ public static class ApplianceHosting
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("appliance");
+        app.MapReadiness();
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"))
             .WithTags("appliance").ExcludeFromDescription();
 

@@ -1,7 +1,9 @@
+using Fabric.Core.Events;
+
 namespace Fabric.Appliance.Web;
 
 /// <summary>The actor recorded in node events for changes made on the web page.</summary>
 internal static class WebActor
 {
-    public const string Name = "admin (web)";
+    public static Actor Name { get; } = Actor.AdminVia("web");
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using Fabric.Core;
-using Fabric.Registry.Storage;
 
 namespace Fabric.Registry.Validation;
 

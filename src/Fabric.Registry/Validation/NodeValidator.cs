@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using Fabric.Core;
-using Fabric.Registry.Storage;
 
 namespace Fabric.Registry.Validation;
 

@@ -65,7 +65,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
         Assert.Matches("^[0-9a-f]{64}$", token);
         Assert.Equal(NodeState.Booting, _host.Registry.FindNode("h1")!.State);
         var events = (await _host.Registry.ListEventsAsync("h1")).Value!;
-        Assert.Contains(events, e => e.Kind == "boot-script" && e.Message.Contains("127.0.0.1", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Kind == Fabric.Core.Events.EventKind.BootScript && e.Message.Contains("127.0.0.1", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
     public async Task GetScript_RetiredNode_DoesNotBoot()
     {
         await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
-        await _host.Registry.UpdateNodeAsync("h1", new Registry.NodeInput { State = "retired" }, "test");
+        await _host.Registry.UpdateNodeAsync("h1", new Registry.NodeInput { State = "retired" }, Fabric.Core.Events.Actor.Admin);
 
         var text = await _host.Client.GetStringAsync("/boot/52:54:00:00:00:01.ipxe");
 

@@ -229,6 +229,22 @@ public sealed class NodesApiTests : IAsyncLifetime
         await ProblemAssert.IsProblemAsync(await _admin.PatchAsJsonAsync("/api/v1/nodes/ghost", new { state = "up" }), HttpStatusCode.NotFound, "name");
     }
 
+    [Theory]
+    [InlineData("booting")]
+    [InlineData("up")]
+    [InlineData("failed")]
+    public async Task PatchNode_StateOnlyBootSets_400NamingStateAndNothingChanged(string state)
+    {
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
+
+        var response = await _admin.PatchAsJsonAsync("/api/v1/nodes/h1", new { state, root = "aoe:e0.2" });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "state", "set only by the node's boot");
+        var node = (await _host.Client.GetFromJsonAsync<NodeDto>("/api/v1/nodes/h1", FabricJson.Options))!;
+        Assert.Equal(("registered", "aoe:e0.1"), (node.State, node.Root));
+        Assert.Single((await _host.Client.GetFromJsonAsync<List<NodeEventDto>>("/api/v1/nodes/h1/events", FabricJson.Options))!);
+    }
+
     [Fact]
     public async Task DeleteNode_RemovesItAndFreesMac()
     {

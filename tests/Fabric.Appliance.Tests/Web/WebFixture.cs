@@ -47,7 +47,7 @@ public sealed class WebFixture : IAsyncLifetime
         BaseUrl = new Uri(addresses.Addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
         var network = await _factory.Services.GetRequiredService<IRegistry>().AddNetworkAsync(
             new NetworkInput { Name = "boot", Cidr = "10.99.0.0/24", Gateway = "10.99.0.1", Dns = ["10.99.0.1"], PoolStart = "10.99.0.100", PoolEnd = "10.99.0.200" },
-            "test");
+            Fabric.Core.Events.Actor.Admin);
         if (!network.Succeeded)
         {
             throw new InvalidOperationException(network.Error.ToString());

@@ -102,8 +102,8 @@ public sealed class WebPageTests(WebFixture fixture)
         var registry = fixture.Services.GetRequiredService<IRegistry>();
         var mac = Fabric.Core.MacAddress.Parse(UniqueMac());
         var discovered = await registry.DiscoverAsync(mac, null);
-        Assert.True(discovered.Succeeded, discovered.Error?.ToString());
-        var name = discovered.Value.Name;
+        Assert.Equal(DiscoveryOutcome.Registered, discovered.Outcome);
+        var name = discovered.Node.Name;
         var (context, page) = await fixture.SignedInPageAsync();
         await using var _ = context;
 
@@ -131,12 +131,12 @@ public sealed class WebPageTests(WebFixture fixture)
         var name = Unique("router");
         var registry = fixture.Services.GetRequiredService<IRegistry>();
 
-        var added = await registry.AddNodeAsync(new NodeInput { Name = name, Role = "router", Macs = [UniqueMac()] }, "test");
+        var added = await registry.AddNodeAsync(new NodeInput { Name = name, Role = "router", Macs = [UniqueMac()] }, Fabric.Core.Events.Actor.Admin);
         Assert.True(added.Succeeded, added.Error?.ToString());
         var row = page.Locator($"#role-router tr[data-node='{name}']");
         await Assertions.Expect(row).ToBeVisibleAsync();
 
-        await registry.RecordAsync(name, Fabric.Core.NodeState.Up, "test", "reported up", "test");
+        await registry.ApplyAsync(name, Fabric.Core.Lifecycle.NodeTrigger.ReportedUp, Fabric.Core.Events.EventKind.BootUp, "reported up", Fabric.Core.Events.Actor.Node(name));
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("up");
     }
 

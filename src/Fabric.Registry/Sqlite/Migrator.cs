@@ -2,7 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
-namespace Fabric.Registry.Storage;
+namespace Fabric.Registry.Sqlite;
 
 /// <summary>Applies the numbered SQL scripts embedded as <c>Migrations/NNNN_name.sql</c>, each in its own
 /// transaction, recording each applied version in <c>schema_version</c>.</summary>

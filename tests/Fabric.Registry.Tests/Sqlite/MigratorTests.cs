@@ -1,10 +1,10 @@
 using Dapper;
 using Fabric.Core;
-using Fabric.Registry.Storage;
+using Fabric.Registry.Sqlite;
 
-namespace Fabric.Registry.Tests;
+namespace Fabric.Registry.Tests.Sqlite;
 
-public sealed class RegistryMigrationTests
+public sealed class MigratorTests
 {
     [Fact]
     public void Open_NewDatabase_IsAtLatestVersionInWalMode()
@@ -14,7 +14,7 @@ public sealed class RegistryMigrationTests
         {
         }
 
-        using var connection = SqliteRegistry.OpenConnection($"Data Source={dir.Database}");
+        using var connection = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}");
         Assert.Equal(Migrator.LatestVersion, Migrator.CurrentVersion(connection));
         Assert.Equal("wal", connection.ExecuteScalar<string>("PRAGMA journal_mode"));
         Assert.Equal(2, connection.ExecuteScalar<long>("PRAGMA synchronous")); // FULL
@@ -25,7 +25,7 @@ public sealed class RegistryMigrationTests
     public async Task Open_VersionOneDatabase_MigratesAndKeepsData()
     {
         using var dir = new TempDir();
-        using (var connection = SqliteRegistry.OpenConnection($"Data Source={dir.Database}"))
+        using (var connection = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}"))
         {
             Assert.Equal(1, Migrator.Apply(connection, targetVersion: 1));
             connection.Execute("""
@@ -52,7 +52,7 @@ public sealed class RegistryMigrationTests
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(2000), registry.StateChangedAt("hnode01"));
         Assert.True(registry.FindNetwork("boot")!.ServeUnknown);
         Assert.Equal("by hand", (await registry.ListEventsAsync("hnode01")).Value!.Single().Message);
-        using var check = SqliteRegistry.OpenConnection($"Data Source={dir.Database}");
+        using var check = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}");
         Assert.Equal(Migrator.LatestVersion, Migrator.CurrentVersion(check));
         Assert.Equal(Migrator.All.Select(m => m.Version), check.Query<int>("SELECT version FROM schema_version ORDER BY version"));
         Assert.Equal(1, check.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ix_node_macs_node'"));

@@ -1,34 +1,45 @@
 using System.Collections.Immutable;
 using Fabric.Core;
 
-namespace Fabric.Registry.Storage;
-
-/// <summary>A node with what the store keeps about it beyond the domain record.</summary>
-internal sealed record NodeEntry(long Id, Node Node, DateTimeOffset StateChangedAt);
+namespace Fabric.Registry;
 
 /// <summary>An immutable copy of the registry, swapped whole after every committed write, so readers (one
 /// call per DHCP or TFTP packet) never lock and never see half a change.</summary>
 internal sealed record RegistrySnapshot(
-    ImmutableDictionary<string, NodeEntry> Nodes,
+    ImmutableDictionary<string, StoredNode> Nodes,
     ImmutableDictionary<MacAddress, string> Macs,
     ImmutableDictionary<uint, string> Ips,
     ImmutableSortedDictionary<string, Network> Networks,
-    ImmutableDictionary<NodeRole, ImmutableSortedSet<string>> Roles)
+    ImmutableDictionary<NodeRole, ImmutableSortedSet<string>> Roles,
+    int DiscoveredCount)
 {
     public static RegistrySnapshot Empty { get; } = new(
-        ImmutableDictionary.Create<string, NodeEntry>(StringComparer.Ordinal),
+        ImmutableDictionary.Create<string, StoredNode>(StringComparer.Ordinal),
         ImmutableDictionary<MacAddress, string>.Empty,
         ImmutableDictionary<uint, string>.Empty,
         ImmutableSortedDictionary.Create<string, Network>(StringComparer.Ordinal),
-        Enum.GetValues<NodeRole>().ToImmutableDictionary(r => r, _ => ImmutableSortedSet.Create<string>(StringComparer.Ordinal)));
+        Enum.GetValues<NodeRole>().ToImmutableDictionary(r => r, _ => ImmutableSortedSet.Create<string>(StringComparer.Ordinal)),
+        0);
 
-    public RegistrySnapshot WithNode(NodeEntry entry)
+    public static RegistrySnapshot From(StoredRegistry stored)
+    {
+        var snapshot = Empty with { Networks = stored.Networks.ToImmutableSortedDictionary(n => n.Name, n => n, StringComparer.Ordinal) };
+        foreach (var node in stored.Nodes)
+        {
+            snapshot = snapshot.WithNode(node);
+        }
+
+        return snapshot;
+    }
+
+    public RegistrySnapshot WithNode(StoredNode entry)
     {
         var snapshot = Nodes.TryGetValue(entry.Node.Name, out var old) ? WithoutNode(old.Node.Name) : this;
         var macs = snapshot.Macs.SetItems(entry.Node.Macs.Select(m => KeyValuePair.Create(m, entry.Node.Name)));
         var ips = entry.Node.Ip is null ? snapshot.Ips : snapshot.Ips.SetItem(Ipv4.ToUInt32(entry.Node.Ip), entry.Node.Name);
         var roles = snapshot.Roles.SetItem(entry.Node.Role, snapshot.Roles[entry.Node.Role].Add(entry.Node.Name));
-        return snapshot with { Nodes = snapshot.Nodes.SetItem(entry.Node.Name, entry), Macs = macs, Ips = ips, Roles = roles };
+        var discovered = snapshot.DiscoveredCount + (entry.Node.State == NodeState.Discovered ? 1 : 0);
+        return snapshot with { Nodes = snapshot.Nodes.SetItem(entry.Node.Name, entry), Macs = macs, Ips = ips, Roles = roles, DiscoveredCount = discovered };
     }
 
     public RegistrySnapshot WithoutNode(string name)
@@ -41,7 +52,8 @@ internal sealed record RegistrySnapshot(
         var macs = Macs.RemoveRange(entry.Node.Macs);
         var ips = entry.Node.Ip is null ? Ips : Ips.Remove(Ipv4.ToUInt32(entry.Node.Ip));
         var roles = Roles.SetItem(entry.Node.Role, Roles[entry.Node.Role].Remove(name));
-        return this with { Nodes = Nodes.Remove(name), Macs = macs, Ips = ips, Roles = roles };
+        var discovered = DiscoveredCount - (entry.Node.State == NodeState.Discovered ? 1 : 0);
+        return this with { Nodes = Nodes.Remove(name), Macs = macs, Ips = ips, Roles = roles, DiscoveredCount = discovered };
     }
 
     /// <summary>Nodes of one role in name order, without walking the others (the boot path asks for storage nodes).</summary>
