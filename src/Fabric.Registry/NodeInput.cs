@@ -7,10 +7,8 @@ namespace Fabric.Registry;
 public sealed record NodeInput
 {
     /// <summary>The fields a change may remove, by their wire names. Name, role, MACs and state always have a value.</summary>
-    public static IReadOnlySet<string> Clearable { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "ip", "network", "labels", "cpuCores", "memoryMiB", "root", "pair", "aoeShelf", "volumes", "nfsExports", "vCpus", "diskVolume", "hypervisor",
-    };
+    public static IReadOnlySet<string> Clearable { get; } =
+        new HashSet<string>(["ip", "network", "labels", .. Roles.RoleModules.Fields.Select(f => f.Name)], StringComparer.Ordinal);
 
     /// <summary>A change only: wire names of fields to remove (see <see cref="Clearable"/>).</summary>
     public IReadOnlyCollection<string>? Clear { get; init; }

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Fabric.Core;
+using Fabric.Registry.Roles;
 
 namespace Fabric.Registry.Nodes;
 
@@ -21,62 +21,47 @@ internal static class NodeChanges
             Ip = changes.Ip ?? (networkChanged ? null : input.Ip),
             Network = changes.Network ?? input.Network,
             Labels = changes.Labels ?? input.Labels,
-            CpuCores = changes.CpuCores ?? input.CpuCores,
-            MemoryMiB = changes.MemoryMiB ?? input.MemoryMiB,
-            Root = changes.Root ?? input.Root,
-            Pair = changes.Pair ?? input.Pair,
-            AoeShelf = changes.AoeShelf ?? input.AoeShelf,
-            Volumes = changes.Volumes ?? input.Volumes,
-            NfsExports = changes.NfsExports ?? input.NfsExports,
-            VCpus = changes.VCpus ?? input.VCpus,
-            DiskVolume = changes.DiskVolume ?? input.DiskVolume,
-            Hypervisor = changes.Hypervisor ?? input.Hypervisor,
         };
+        foreach (var field in RoleModules.Fields)
+        {
+            merged = field.Set(merged, field.Get(changes) ?? field.Get(input));
+        }
+
         if (changes.Clear is not { Count: > 0 } clear)
         {
             return merged;
         }
 
         bool Cleared(string field) => clear.Contains(field);
-        return merged with
+        merged = merged with
         {
             // Removing the network frees the address too.
             Ip = Cleared("ip") || Cleared("network") ? null : merged.Ip,
             Network = Cleared("network") ? null : merged.Network,
             Labels = Cleared("labels") ? new Dictionary<string, string>() : merged.Labels,
-            CpuCores = Cleared("cpuCores") ? null : merged.CpuCores,
-            MemoryMiB = Cleared("memoryMiB") ? null : merged.MemoryMiB,
-            Root = Cleared("root") ? null : merged.Root,
-            Pair = Cleared("pair") ? null : merged.Pair,
-            AoeShelf = Cleared("aoeShelf") ? null : merged.AoeShelf,
-            Volumes = Cleared("volumes") ? null : merged.Volumes,
-            NfsExports = Cleared("nfsExports") ? null : merged.NfsExports,
-            VCpus = Cleared("vCpus") ? null : merged.VCpus,
-            DiskVolume = Cleared("diskVolume") ? null : merged.DiskVolume,
-            Hypervisor = Cleared("hypervisor") ? null : merged.Hypervisor,
         };
+        foreach (var field in RoleModules.Fields.Where(f => Cleared(f.Name)))
+        {
+            merged = field.Set(merged, null);
+        }
+
+        return merged;
     }
 
-    public static NodeInput ToInput(Node node, bool includeRoleFields) => new()
+    public static NodeInput ToInput(Node node, bool includeRoleFields)
     {
-        Name = node.Name,
-        Role = node.Role.ToWire(),
-        Macs = node.Macs.Select(m => m.ToString()).ToList(),
-        Ip = node.Ip?.ToString(),
-        Network = node.Network,
-        State = node.State.ToWire(),
-        Labels = node.Labels,
-        CpuCores = includeRoleFields ? node.Hardware?.CpuCores : null,
-        MemoryMiB = includeRoleFields ? node.Hardware?.MemoryMiB ?? node.Instance?.MemoryMiB : null,
-        Root = includeRoleFields ? node.Hardware?.Root?.ToString() : null,
-        Pair = includeRoleFields ? node.Storage?.Pair : null,
-        AoeShelf = includeRoleFields ? node.Storage?.AoeShelf : null,
-        Volumes = includeRoleFields && node.Storage is { Volumes.Count: > 0 } s ? s.Volumes.Select(v => new VolumeInput(v.Name, v.Slot, v.SizeBytes, v.BackingPath)).ToList() : null,
-        NfsExports = includeRoleFields && node.Storage is { NfsExports.Count: > 0 } e ? e.NfsExports : null,
-        VCpus = includeRoleFields ? node.Instance?.VCpus : null,
-        DiskVolume = includeRoleFields ? node.Instance?.DiskVolume : null,
-        Hypervisor = includeRoleFields ? node.Instance?.Hypervisor : null,
-    };
+        var input = new NodeInput
+        {
+            Name = node.Name,
+            Role = node.Role.ToWire(),
+            Macs = node.Macs.Select(m => m.ToString()).ToList(),
+            Ip = node.Ip?.ToString(),
+            Network = node.Network,
+            State = node.State.ToWire(),
+            Labels = node.Labels,
+        };
+        return includeRoleFields ? RoleModules.For(node.Role).Project(node, input) : input;
+    }
 
     /// <summary>What changed, e.g. <c>state: registered -&gt; retired; ip: 10.0.0.5 -&gt; 10.0.0.6</c>.</summary>
     public static string Describe(Node before, Node after)
@@ -92,25 +77,22 @@ internal static class NodeChanges
 
     private static Dictionary<string, string?> Fields(Node node)
     {
-        var input = ToInput(node, includeRoleFields: true);
-        return new Dictionary<string, string?>(StringComparer.Ordinal)
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            ["role"] = input.Role,
-            ["macs"] = string.Join(",", input.Macs!),
-            ["ip"] = input.Ip,
-            ["network"] = input.Network,
-            ["state"] = input.State,
+            ["role"] = node.Role.ToWire(),
+            ["macs"] = string.Join(",", node.Macs),
+            ["ip"] = node.Ip?.ToString(),
+            ["network"] = node.Network,
+            ["state"] = node.State.ToWire(),
             ["labels"] = string.Join(",", node.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")),
-            ["cpuCores"] = input.CpuCores?.ToString(CultureInfo.InvariantCulture),
-            ["memoryMiB"] = input.MemoryMiB?.ToString(CultureInfo.InvariantCulture),
-            ["root"] = input.Root,
-            ["pair"] = input.Pair,
-            ["aoeShelf"] = input.AoeShelf?.ToString(CultureInfo.InvariantCulture),
-            ["volumes"] = input.Volumes is null ? null : string.Join(",", input.Volumes.Select(v => $"{v.Name}@{v.Slot}")),
-            ["nfsExports"] = input.NfsExports is null ? null : string.Join(",", input.NfsExports),
-            ["vCpus"] = input.VCpus?.ToString(CultureInfo.InvariantCulture),
-            ["diskVolume"] = input.DiskVolume,
-            ["hypervisor"] = input.Hypervisor,
         };
+        var own = RoleModules.For(node.Role).Fields;
+        foreach (var field in RoleModules.Fields)
+        {
+            var mine = own.FirstOrDefault(f => f.Name == field.Name);
+            fields[field.Name] = mine?.FromNode(node) is { } value ? mine.Text(value) : null;
+        }
+
+        return fields;
     }
 }

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Net;
 using Fabric.Core;
+using Fabric.Registry.Roles;
 
 namespace Fabric.Registry.Validation;
 
@@ -56,24 +56,27 @@ internal static class NodeValidator
         var labels = ValidateLabels(input.Labels, errors);
         var (ip, network) = ValidateAddress(input, snapshot, existing, errors, conflicts);
 
-        StorageSpec? storage = null;
-        HardwareSpec? hardware = null;
-        InstanceSpec? instance = null;
-        if (roleValid)
+        var module = roleValid ? RoleModules.For(role) : null;
+        Node? node = null;
+        if (module is not null)
         {
-            CheckOwnership(input, role, errors);
-            switch (role)
-            {
-                case NodeRole.Hardware:
-                    hardware = ValidateHardware(input, errors);
-                    break;
-                case NodeRole.Storage:
-                    storage = ValidateStorage(input, errors);
-                    break;
-                case NodeRole.Instance:
-                    instance = ValidateInstance(input, network, errors);
-                    break;
-            }
+            CheckOwnership(input, module, errors);
+            node = module.WithSpec(
+                new Node
+                {
+                    Name = name ?? "",
+                    Role = role,
+                    Macs = macs,
+                    Ip = ip,
+                    Network = network?.Name,
+                    State = state,
+                    Labels = labels,
+                    CreatedAt = existing?.CreatedAt ?? default,
+                    UpdatedAt = existing?.UpdatedAt ?? default,
+                },
+                input,
+                network,
+                errors);
         }
 
         if (errors.Count > 0)
@@ -87,21 +90,7 @@ internal static class NodeValidator
             return new RegistryError(RegistryErrorKind.Conflict, conflicts);
         }
 
-        return RegistryResult<Node>.Ok(new Node
-        {
-            Name = name!,
-            Role = role,
-            Macs = macs,
-            Ip = ip,
-            Network = network?.Name,
-            State = state,
-            Labels = labels,
-            Storage = storage,
-            Hardware = hardware,
-            Instance = instance,
-            CreatedAt = existing?.CreatedAt ?? default,
-            UpdatedAt = existing?.UpdatedAt ?? default,
-        });
+        return RegistryResult<Node>.Ok(node!);
     }
 
     private static List<MacAddress> ValidateMacs(NodeInput input, RegistrySnapshot snapshot, Node? existing, List<FieldError> errors, List<FieldError> conflicts)
@@ -291,137 +280,16 @@ internal static class NodeValidator
         return null;
     }
 
-    private static void CheckOwnership(NodeInput input, NodeRole role, List<FieldError> errors)
+    /// <summary>A field of another role is a problem naming the roles that have it.</summary>
+    private static void CheckOwnership(NodeInput input, RoleModule module, List<FieldError> errors)
     {
-        void Only(bool present, string field, params NodeRole[] owners)
+        foreach (var field in RoleModules.Fields)
         {
-            if (present && !owners.Contains(role))
+            if (field.Get(input) is not null && !module.Fields.Any(f => f.Name == field.Name))
             {
-                var names = string.Join(" and ", owners.Select(o => o.ToWire()));
-                errors.Add(new FieldError(field, $"only {names} nodes have {field}"));
+                var names = string.Join(" and ", RoleModules.Owners(field.Name).Select(o => o.ToWire()));
+                errors.Add(new FieldError(field.Name, $"only {names} nodes have {field.Name}"));
             }
-        }
-
-        Only(input.CpuCores is not null, "cpuCores", NodeRole.Hardware);
-        Only(input.MemoryMiB is not null, "memoryMiB", NodeRole.Hardware, NodeRole.Instance);
-        Only(input.Root is not null, "root", NodeRole.Hardware);
-        Only(input.Pair is not null, "pair", NodeRole.Storage);
-        Only(input.AoeShelf is not null, "aoeShelf", NodeRole.Storage);
-        Only(input.Volumes is not null, "volumes", NodeRole.Storage);
-        Only(input.NfsExports is not null, "nfsExports", NodeRole.Storage);
-        Only(input.VCpus is not null, "vCpus", NodeRole.Instance);
-        Only(input.DiskVolume is not null, "diskVolume", NodeRole.Instance);
-        Only(input.Hypervisor is not null, "hypervisor", NodeRole.Instance);
-    }
-
-    private static HardwareSpec ValidateHardware(NodeInput input, List<FieldError> errors)
-    {
-        Positive(input.CpuCores, "cpuCores", 4096, errors);
-        Positive(input.MemoryMiB, "memoryMiB", 1L << 32, errors);
-        RootSpec? root = null;
-        if (input.Root is not null && !RootSpec.TryParse(input.Root, out root, out var reason))
-        {
-            errors.Add(new FieldError("root", $"'{input.Root}' is not a root: {reason}"));
-        }
-
-        return new HardwareSpec(input.CpuCores, input.MemoryMiB, root);
-    }
-
-    private static StorageSpec ValidateStorage(NodeInput input, List<FieldError> errors)
-    {
-        string? pair = null;
-        if (input.Pair is not null && !HostName.TryNormalize(input.Pair, out pair, out var reason))
-        {
-            errors.Add(new FieldError("pair", reason));
-        }
-
-        if (input.AoeShelf is < 0 or > AoeTarget.MaxShelf)
-        {
-            errors.Add(new FieldError("aoeShelf", $"an AoE shelf is 0-{AoeTarget.MaxShelf}"));
-        }
-
-        var volumes = new List<StorageVolume>();
-        var slots = new HashSet<int>();
-        for (int i = 0; i < (input.Volumes?.Count ?? 0); i++)
-        {
-            var v = input.Volumes![i];
-            var field = $"volumes[{i}]";
-            if (v is null)
-            {
-                errors.Add(new FieldError(field, "a volume is required"));
-                continue;
-            }
-
-            if (string.IsNullOrWhiteSpace(v.Name) || !v.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            {
-                errors.Add(new FieldError($"{field}.name", "a volume name is letters, digits, '-', '_' and '.'"));
-            }
-
-            if (v.Slot is < 0 or > AoeTarget.MaxSlot)
-            {
-                errors.Add(new FieldError($"{field}.slot", $"an AoE slot is 0-{AoeTarget.MaxSlot}"));
-            }
-            else if (!slots.Add(v.Slot))
-            {
-                errors.Add(new FieldError($"{field}.slot", $"slot {v.Slot} is used by another volume of this node"));
-            }
-
-            if (v.SizeBytes <= 0)
-            {
-                errors.Add(new FieldError($"{field}.sizeBytes", "a volume size is positive"));
-            }
-
-            if (!IsAbsolutePath(v.BackingPath))
-            {
-                errors.Add(new FieldError($"{field}.backingPath", "a backing path is an absolute path without '..'"));
-            }
-
-            volumes.Add(new StorageVolume(v.Name ?? "", v.Slot, v.SizeBytes, v.BackingPath ?? ""));
-        }
-
-        var exports = new List<string>();
-        for (int i = 0; i < (input.NfsExports?.Count ?? 0); i++)
-        {
-            var path = input.NfsExports![i];
-            if (!IsAbsolutePath(path))
-            {
-                errors.Add(new FieldError($"nfsExports[{i}]", $"'{path}' is not an absolute path without '..'"));
-            }
-            else
-            {
-                exports.Add(path);
-            }
-        }
-
-        return new StorageSpec(pair, input.AoeShelf, volumes, exports);
-    }
-
-    private static InstanceSpec ValidateInstance(NodeInput input, Network? network, List<FieldError> errors)
-    {
-        Positive(input.VCpus, "vCpus", 1024, errors);
-        Positive(input.MemoryMiB, "memoryMiB", 1L << 32, errors);
-        string? hypervisor = null;
-        if (input.Hypervisor is not null && !HostName.TryNormalize(input.Hypervisor, out hypervisor, out var reason))
-        {
-            errors.Add(new FieldError("hypervisor", reason));
-        }
-
-        if (input.DiskVolume is not null && (input.DiskVolume.Length is 0 or > 255 || input.DiskVolume.Any(char.IsControl)))
-        {
-            errors.Add(new FieldError("diskVolume", "a disk volume is 1-255 characters without control characters"));
-        }
-
-        return new InstanceSpec(input.VCpus, input.MemoryMiB, input.DiskVolume, network?.Name, hypervisor);
-    }
-
-    private static void Positive(long? value, string field, long max, List<FieldError> errors)
-    {
-        if (value is not null && (value <= 0 || value > max))
-        {
-            errors.Add(new FieldError(field, string.Create(CultureInfo.InvariantCulture, $"{field} is 1-{max}")));
         }
     }
-
-    private static bool IsAbsolutePath(string? path) =>
-        !string.IsNullOrWhiteSpace(path) && path.StartsWith('/') && !path.Split('/').Contains("..") && !path.Any(char.IsControl);
 }
