@@ -121,7 +121,7 @@ internal static class NodeCommands
     {
         var name = NameArgument();
         var role = new Option<string?>("--role", "-r") { Description = "New role (drops the old role's fields)" };
-        var state = new Option<string?>("--state") { Description = "registered, discovered, booting, up, failed or retired" };
+        var state = new Option<string?>("--state") { Description = "registered or retired (booting, up and failed come only from the node's boot)" };
         var macs = new Option<string[]?>("--mac") { Description = "Replace the node's MACs; repeat for more NICs" };
         var unset = new Option<string[]?>("--unset")
         {
