@@ -204,6 +204,99 @@ public sealed class RegistryServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Write_StoreCannotCommit_WholeGroupFailsNothingPublishedThenRecovers()
+    {
+        var store = new CommitFailingStore(SqliteRegistryStore.Open(_dir.Database));
+        using var registry = FabricRegistry.Open(store, _time);
+        await registry.AddNodeAsync(Node("h1", "52:54:00:00:00:01"), Actor.Admin);
+
+        store.Fail = true;
+        var writes = new[]
+        {
+            registry.AddNodeAsync(Node("h2", "52:54:00:00:00:02"), Actor.Admin),
+            registry.ApplyAsync("h1", NodeTrigger.BootScriptFetched, EventKind.BootScript, "served", Actor.Boot),
+        };
+        foreach (var write in writes)
+        {
+            await Assert.ThrowsAsync<RegistryStoreException>(() => write);
+        }
+
+        Assert.Null(registry.FindNode("h2"));
+        Assert.Equal(NodeState.Registered, registry.FindNode("h1")!.State);
+        Assert.False((await registry.CheckWritableAsync()).Writable);
+
+        store.Fail = false;
+        Assert.True((await registry.AddNodeAsync(Node("h2", "52:54:00:00:00:02"), Actor.Admin)).Succeeded);
+        Assert.True((await registry.CheckWritableAsync()).Writable);
+        using var check = SqliteRegistryStore.Open(_dir.Database);
+        Assert.Equal(["h1", "h2"], check.Load().Nodes.Select(n => n.Node.Name).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>A real store whose commits fail on demand, as on a full disk.</summary>
+    private sealed class CommitFailingStore(IRegistryStore inner) : IRegistryStore
+    {
+        public volatile bool Fail;
+
+        public StoredRegistry Load() => inner.Load();
+
+        public IRegistryBatch BeginBatch() => new Batch(inner.BeginBatch(), this);
+
+        public Task<IReadOnlyList<NodeEvent>> ListEventsAsync(string node, int limit, CancellationToken cancellationToken = default) =>
+            inner.ListEventsAsync(node, limit, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
+
+        private sealed class Batch(IRegistryBatch inner, CommitFailingStore store) : IRegistryBatch
+        {
+            public void BeginOperation() => inner.BeginOperation();
+
+            public void EndOperation() => inner.EndOperation();
+
+            public void UndoOperation() => inner.UndoOperation();
+
+            public long InsertNode(Node node, DateTimeOffset stateChangedAt) => inner.InsertNode(node, stateChangedAt);
+
+            public void ReplaceNode(long id, Node node, DateTimeOffset stateChangedAt) => inner.ReplaceNode(id, node, stateChangedAt);
+
+            public void SetState(long id, NodeState state, DateTimeOffset at) => inner.SetState(id, state, at);
+
+            public void DeleteNode(long id) => inner.DeleteNode(id);
+
+            public void InsertEvent(EventRecord entry) => inner.InsertEvent(entry);
+
+            public void TrimEvents(string node, int keep) => inner.TrimEvents(node, keep);
+
+            public void DeleteEvents(string node) => inner.DeleteEvents(node);
+
+            public void InsertNetwork(Network network, DateTimeOffset createdAt) => inner.InsertNetwork(network, createdAt);
+
+            public void DeleteNetwork(string name) => inner.DeleteNetwork(name);
+
+            public void ProbeWrite()
+            {
+                if (store.Fail)
+                {
+                    throw new RegistryStoreException("disk I/O error");
+                }
+
+                inner.ProbeWrite();
+            }
+
+            public void Commit()
+            {
+                if (store.Fail)
+                {
+                    throw new RegistryStoreException("disk I/O error");
+                }
+
+                inner.Commit();
+            }
+
+            public void Dispose() => inner.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task CheckWritable_ReadOnlyDatabase_NotWritableWhileReadsStillServed()
     {
         using (var registry = Open())
