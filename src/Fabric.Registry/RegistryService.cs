@@ -217,6 +217,19 @@ internal sealed partial class RegistryService : IRegistry
             throw new ArgumentException($"{mac} is not a unicast MAC address; only a NIC's own address is discovered.", nameof(mac));
         }
 
+        // Answered from the snapshot when it can be: a flood of unknown MACs past the limit never reaches the writer.
+        var current = _snapshot;
+        if (current.NodeByMac(mac) is { } alreadyKnown)
+        {
+            return new DiscoveryResult(alreadyKnown, DiscoveryOutcome.Known);
+        }
+
+        if (current.DiscoveredCount >= _discovery.Value.MaxNodes)
+        {
+            _metrics.DiscoveryRefused();
+            return new DiscoveryResult(Discovery.NodeFor(mac, _time.GetUtcNow(), Discovery.FreeName(mac, current.Nodes.ContainsKey)), DiscoveryOutcome.Refused);
+        }
+
         var result = await WriteAsync<DiscoveryResult>((snapshot, batch) =>
         {
             if (snapshot.NodeByMac(mac) is { } known)
