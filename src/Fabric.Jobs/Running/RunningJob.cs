@@ -21,6 +21,7 @@ internal sealed class RunningJob : IJobContext, IDisposable
     private bool _closed;
     private ITimer? _flushTimer;
     private DateTimeOffset _lastFlush = DateTimeOffset.MinValue;
+    private JobProgress? _published;
 
     public RunningJob(Job job, IJobStore store, JobBroadcast broadcast, TimeProvider time, TimeSpan interval)
     {
@@ -86,13 +87,32 @@ internal sealed class RunningJob : IJobContext, IDisposable
     {
         var now = _time.GetUtcNow();
         line = (line ?? "").TrimEnd('\r', '\n');
+        JobProgress? progress;
         lock (_lock)
         {
             _pendingLog.Add((now, line));
+            progress = _job.Progress;
             ScheduleFlush();
         }
 
+        // Subscribers see the progress a line speaks of before the line, even when its write is still pending.
+        PublishProgress(progress);
         _broadcast.Publish(new JobLogUpdate(_job.Id, now, line));
+    }
+
+    private void PublishProgress(JobProgress? progress)
+    {
+        lock (_lock)
+        {
+            if (progress is null || progress == _published)
+            {
+                return;
+            }
+
+            _published = progress;
+        }
+
+        _broadcast.Publish(new JobProgressUpdate(_job.Id, progress));
     }
 
     /// <summary>Records that an operator asked the job to stop, then fires the token.</summary>
@@ -136,10 +156,7 @@ internal sealed class RunningJob : IJobContext, IDisposable
             await _store.AppendLogAsync(final.Id, lines);
             await _store.UpdateAsync(final);
             Writes++;
-            if (final.Progress is { } progress)
-            {
-                _broadcast.Publish(new JobProgressUpdate(final.Id, progress));
-            }
+            PublishProgress(final.Progress);
 
             return final;
         }
@@ -198,9 +215,9 @@ internal sealed class RunningJob : IJobContext, IDisposable
                 Writes++;
             }
 
-            if (progress && job.Progress is { } value)
+            if (progress)
             {
-                _broadcast.Publish(new JobProgressUpdate(job.Id, value));
+                PublishProgress(job.Progress);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
