@@ -1,3 +1,8 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Fabric.Api.Contracts;
 
 /// <summary>A job as the API returns it.</summary>
@@ -63,7 +68,48 @@ public sealed record CreateJobRequest
 
     public string? Node { get; init; }
 
+    /// <summary>Argument values are strings; JSON numbers and booleans are taken as their text (<c>30</c> as <c>"30"</c>).</summary>
+    [JsonConverter(typeof(JobArgumentsConverter))]
     public Dictionary<string, string>? Arguments { get; init; }
+}
+
+/// <summary>Reads a job's arguments object, taking numbers and booleans as their JSON text; objects, arrays and
+/// nulls are refused with the argument's name.</summary>
+public sealed class JobArgumentsConverter : JsonConverter<Dictionary<string, string>>
+{
+    public override Dictionary<string, string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("arguments is an object of names and values");
+        }
+
+        var arguments = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            string name = reader.GetString()!;
+            reader.Read();
+            arguments[name] = reader.TokenType switch
+            {
+                JsonTokenType.String => reader.GetString()!,
+                JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False => Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
+                _ => throw new JsonException($"argument '{name}' is not a string, number or boolean"),
+            };
+        }
+
+        return arguments;
+    }
+
+    public override void Write(Utf8JsonWriter writer, Dictionary<string, string> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, text) in value)
+        {
+            writer.WriteString(name, text);
+        }
+
+        writer.WriteEndObject();
+    }
 }
 
 /// <summary>The event names of <c>GET /api/v1/jobs/{id}/events</c> (Server-Sent Events).</summary>

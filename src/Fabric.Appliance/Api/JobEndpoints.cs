@@ -147,13 +147,19 @@ internal static class JobEndpoints
                 return;
             }
 
+            // The running job's current step and progress first; the same values arriving again from the
+            // broadcast (published between the subscription and the read) are not repeated.
+            JobStep? lastStep = null;
+            JobProgress? lastProgress = null;
             if (job.Steps.LastOrDefault() is { State: JobStepState.Running } step)
             {
+                lastStep = step;
                 await WriteAsync(response, JobEvents.Step, step.ToDto(), cancellationToken);
             }
 
             if (job.Progress is { } progress)
             {
+                lastProgress = progress;
                 await WriteAsync(response, JobEvents.Progress, progress.ToDto(), cancellationToken);
             }
 
@@ -184,10 +190,12 @@ internal static class JobEndpoints
                 {
                     switch (update)
                     {
-                        case JobStepUpdate s:
+                        case JobStepUpdate s when s.Step != lastStep:
+                            lastStep = s.Step;
                             await WriteAsync(response, JobEvents.Step, s.Step.ToDto(), cancellationToken);
                             break;
-                        case JobProgressUpdate p:
+                        case JobProgressUpdate p when p.Progress != lastProgress:
+                            lastProgress = p.Progress;
                             await WriteAsync(response, JobEvents.Progress, p.Progress.ToDto(), cancellationToken);
                             break;
                         case JobLogUpdate l:

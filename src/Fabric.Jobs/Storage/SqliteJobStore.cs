@@ -118,7 +118,7 @@ internal sealed class SqliteJobStore : IJobStore
         try
         {
             return _connection.Query<JobRow>(
-                Select + " WHERE (@Node IS NULL OR node = @Node) AND (@State IS NULL OR state = @State) ORDER BY id DESC LIMIT @Limit",
+                Select + " WHERE (@Node IS NULL OR node = @Node COLLATE NOCASE) AND (@State IS NULL OR state = @State) ORDER BY id DESC LIMIT @Limit",
                 new { query.Node, State = query.State?.Name(), query.Limit }).Select(r => r.ToJob()).ToList();
         }
         finally

@@ -83,6 +83,8 @@ public sealed class JobsApiTests : IAsyncLifetime
         var final = events[^1].As<JobDto>();
         Assert.Equal(("succeeded", job.Id), (final.State, final.Id));
         Assert.Single(events, e => e.Name == "state");
+        var progresses = events.Where(e => e.Name == "progress").Select(e => e.As<JobProgressDto>()).ToList();
+        Assert.All(progresses.Zip(progresses.Skip(1)), pair => Assert.NotEqual(pair.First, pair.Second));
         var steps = events.Where(e => e.Name == "step").Select(e => e.As<JobStepDto>().Name).Distinct().ToList();
         Assert.Contains("wait 2/2", steps);
         Assert.Contains(events, e => e.Name == "progress" && e.As<JobProgressDto>() is { Done: 3, Total: 3, Unit: "seconds" });
@@ -193,6 +195,31 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.True(both.GetProperty("errors").TryGetProperty("arguments.color", out _));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
+        Assert.Empty((await _host.Client.GetFromJsonAsync<List<JobDto>>("/api/v1/jobs", FabricJson.Options))!);
+    }
+
+    [Fact]
+    public async Task Post_NumberArgument_TakenAsItsText()
+    {
+        var response = await _admin.PostAsync("/api/v1/jobs",
+            new StringContent("{\"kind\":\"wait\",\"node\":\"N1\",\"arguments\":{\"seconds\":0,\"steps\":1}}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.True(HttpStatusCode.Accepted == response.StatusCode, await response.Content.ReadAsStringAsync());
+        var job = (await response.Content.ReadFromJsonAsync<JobDto>(FabricJson.Options))!;
+        Assert.Equal("0", job.Arguments["seconds"]);
+        Assert.Equal("n1", job.Node);
+        await WaitForAsync(job.Id, j => j.State == "succeeded");
+        Assert.Equal([job.Id], (await _host.Client.GetFromJsonAsync<List<JobDto>>("/api/v1/jobs?node=N1", FabricJson.Options))!.Select(j => j.Id));
+    }
+
+    [Fact]
+    public async Task Post_ObjectArgument_400AndNothingStored()
+    {
+        var response = await _admin.PostAsync("/api/v1/jobs",
+            new StringContent("{\"kind\":\"wait\",\"arguments\":{\"seconds\":{\"value\":3}}}", System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains("argument 'seconds' is not a string, number or boolean", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Empty((await _host.Client.GetFromJsonAsync<List<JobDto>>("/api/v1/jobs", FabricJson.Options))!);
     }
 
