@@ -57,6 +57,10 @@ internal sealed class ApiClient(HttpClient http, Uri server) : IDisposable
         using var response = await SendRawAsync(new HttpRequestMessage(HttpMethod.Delete, path), cancellationToken);
     }
 
+    /// <summary>Opens a streamed response (e.g. Server-Sent Events): the caller reads its body as it arrives and disposes it.</summary>
+    public Task<HttpResponseMessage> OpenStreamAsync(string path, CancellationToken cancellationToken) =>
+        SendRawAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+
     private async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var response = await SendRawAsync(request, cancellationToken);
@@ -70,14 +74,14 @@ internal sealed class ApiClient(HttpClient http, Uri server) : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         HttpResponseMessage response;
         try
         {
             using (request)
             {
-                response = await http.SendAsync(request, cancellationToken);
+                response = await http.SendAsync(request, completion, cancellationToken);
             }
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || e.HttpRequestError == HttpRequestError.ConnectionError)

@@ -46,6 +46,7 @@ internal static class CliApp
             Token,
             NodeCommands.Create(environment),
             NetworkCommands.Create(environment),
+            JobCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
         };

@@ -39,6 +39,7 @@ public static class ApplianceHosting
         services.TryAddSingleton<BootReports>();
         services.TryAddSingleton<BootTimeoutService>();
         services.AddFabricBoot(builder.Configuration);
+        services.AddFabricJobsOn(builder.Configuration, options);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());
@@ -114,6 +115,7 @@ public static class ApplianceHosting
         var api = app.MapGroup("/api/v1");
         api.MapNodeEndpoints();
         api.MapNetworkEndpoints();
+        api.MapJobEndpoints();
         app.MapBootEndpoints();
         return app;
     }
