@@ -58,7 +58,7 @@ public sealed class JobsModel(IJobService jobs, IRegistry registry) : PageModel
         else
         {
             var result = await jobs.EnqueueAsync(
-                new NewJob("wait", node, new Dictionary<string, string> { ["seconds"] = (Wait.Seconds ?? "").Trim() }, Web.WebActor.Name), cancellationToken);
+                new NewJob("wait", node, new Dictionary<string, string> { ["seconds"] = (Wait.Seconds ?? "").Trim() }, Web.WebActor.Name.ToString()), cancellationToken);
             if (result.Succeeded)
             {
                 Notice = $"Started job {result.Value!.Id}.";
@@ -77,7 +77,7 @@ public sealed class JobsModel(IJobService jobs, IRegistry registry) : PageModel
 
     public async Task<IActionResult> OnPostCancelAsync(long id, CancellationToken cancellationToken)
     {
-        var result = await jobs.CancelAsync(id, Web.WebActor.Name, cancellationToken);
+        var result = await jobs.CancelAsync(id, Web.WebActor.Name.ToString(), cancellationToken);
         Notice = !result.Succeeded ? $"Could not cancel job {id}: {result.Error}"
             : result.Value!.IsFinished ? $"Cancelled job {id}." : $"Job {id} is stopping.";
         return RedirectToPage();
@@ -85,7 +85,7 @@ public sealed class JobsModel(IJobService jobs, IRegistry registry) : PageModel
 
     public async Task<IActionResult> OnPostRetryAsync(long id, CancellationToken cancellationToken)
     {
-        var result = await jobs.RetryAsync(id, Web.WebActor.Name, cancellationToken);
+        var result = await jobs.RetryAsync(id, Web.WebActor.Name.ToString(), cancellationToken);
         Notice = result.Succeeded ? $"Queued job {id} again (attempt {result.Value!.Attempt})." : $"Could not retry job {id}: {result.Error}";
         return RedirectToPage();
     }
