@@ -48,6 +48,7 @@ internal static class CliApp
             NetworkCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
+            SshKeyCommands.Create(environment),
         };
 
         var parsed = root.Parse(args);

@@ -41,6 +41,7 @@ public static class ApplianceHosting
         services.TryAddSingleton<BootReports>();
         services.TryAddSingleton<BootTimeoutService>();
         services.AddFabricBoot(builder.Configuration);
+        services.AddFabricRemote(new Remote.RemoteOptions { KeyFolder = Path.Combine(options.DataDir, "ssh") });
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.AddMetrics();
         services.TryAddSingleton<ApplianceMetrics>();
@@ -113,6 +114,7 @@ public static class ApplianceHosting
         var api = app.MapGroup("/api/v1");
         api.MapNodeEndpoints();
         api.MapNetworkEndpoints();
+        api.MapSshKeyEndpoints();
         app.MapBootEndpoints();
         return app;
     }
