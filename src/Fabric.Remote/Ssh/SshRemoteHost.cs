@@ -18,15 +18,15 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
     /// <summary>Runs every command under a small POSIX sh supervisor, because OpenSSH's sshd refuses the SSH "signal"
     /// request for root sessions ("session signalling requires privilege separation") and, without a terminal, does not
     /// stop a command when its channel closes. The command runs in the background in its own session (<c>setsid</c>, when
-    /// the node has it) with stdin from /dev/null; a watcher reads the channel's stdin (kept on fd 3, as a background job
-    /// of a non-interactive shell gets /dev/null as stdin), which ends when Fabric closes the channel (timeout,
-    /// cancellation, lost connection); it then sends TERM, and KILL 3 s later, to the command's process group. The
-    /// command's exit status is the supervisor's.</summary>
+    /// the node has it) with stdin from /dev/null. A watcher, a loop of the shell's builtin <c>read</c>, reads the
+    /// channel's stdin (kept on fd 3, as a background job of a non-interactive shell gets /dev/null as stdin), which ends
+    /// when Fabric closes the channel (timeout, cancellation, lost connection); it then sends TERM, and KILL 3 s later, to
+    /// the command's process group. The command's exit status is the supervisor's.</summary>
     internal const string Supervisor =
         "exec 3<&0\n" +
         "if command -v setsid >/dev/null 2>&1; then setsid \"$@\" </dev/null 3<&- & else \"$@\" </dev/null 3<&- & fi\n" +
         "c=$!\n" +
-        "{ cat <&3 >/dev/null; kill -s TERM -- -$c $c; sleep 3; kill -s KILL -- -$c $c; } >/dev/null 2>&1 &\n" +
+        "{ while read -r _ <&3; do :; done; kill -s TERM -- -$c $c; sleep 3; kill -s KILL -- -$c $c; } >/dev/null 2>&1 &\n" +
         "w=$!\n" +
         "exec 3<&-\n" +
         "wait $c; s=$?\n" +

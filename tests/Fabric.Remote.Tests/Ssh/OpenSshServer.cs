@@ -5,7 +5,8 @@ using System.Net.Sockets;
 namespace Fabric.Remote.Tests.Ssh;
 
 /// <summary>A real OpenSSH sshd on 127.0.0.1 and a free high port, with its own ed25519 host key, configuration and
-/// authorized_keys in a temporary folder (<c>sshd -D -f CONFIG -e</c>, <c>StrictModes no</c>). Its log (stderr, LogLevel
+/// authorized_keys in a temporary folder (<c>sshd -D -f CONFIG -e</c>, <c>StrictModes no</c>). Sessions get an empty
+/// HOME, so the login shell does not run this machine's root profile (bash sources ~/.bashrc for SSH commands). Its log (stderr, LogLevel
 /// VERBOSE) is kept, so a test can count the connections it accepted. Killed by PID on dispose.</summary>
 public sealed class OpenSshServer : IAsyncDisposable
 {
@@ -76,7 +77,9 @@ public sealed class OpenSshServer : IAsyncDisposable
                 Subsystem sftp internal-sftp
                 LogLevel VERBOSE
                 MaxStartups 100
+                SetEnv HOME={folder}/home
                 """);
+            Directory.CreateDirectory(Path.Combine(folder, "home"));
 
             var log = new List<string>();
             var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
