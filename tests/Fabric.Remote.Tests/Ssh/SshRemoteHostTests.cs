@@ -327,13 +327,17 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
         var marker = Path.Combine(fixture.Scratch(), "runs");
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var run = host.RunAsync(RemoteCommand.Script("echo x >> \"$1\"; echo started; sleep 20", marker), new RemoteRunOptions(Output: _ => started.TrySetResult()));
+        var pidFile = Path.Combine(fixture.Scratch(), "pid");
+
+        var run = host.RunAsync(RemoteCommand.Script("echo x >> \"$1\"; echo $$ > \"$2\"; echo started; exec sleep 30", marker, pidFile),
+            new RemoteRunOptions(Output: _ => started.TrySetResult()));
         await started.Task.WaitAsync(Patience);
         fixture.Server.DropConnections();
 
         var lost = await Assert.ThrowsAsync<RemoteHostException>(() => run.WaitAsync(Patience));
         Assert.Equal(RemoteFailure.ConnectionLost, lost.Failure);
         Assert.Equal("x\n", await File.ReadAllTextAsync(marker));
+        await AssertProcessEndsAsync(pidFile, fixture.Server);
     }
 
     /// <summary>The remote process ends well before its own 30 s are up.</summary>
