@@ -70,6 +70,10 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(command);
         options ??= NoOptions;
         var timeout = options.Timeout ?? _options.CommandTimeout;
+        if (timeout <= TimeSpan.Zero || timeout.TotalMilliseconds > uint.MaxValue - 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), timeout, "a command timeout is a positive time span of at most 49 days");
+        }
         await _channels.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -120,6 +120,20 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
         await AssertProcessEndsAsync(pidFile, fixture.Server);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public async Task RunAsync_NonPositiveTimeout_RefusedBeforeConnecting(int seconds)
+    {
+        await using var pool = NewPool();
+        int before = fixture.Server.Connections;
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            pool.For(fixture.Target).RunAsync(RemoteCommand.Of("true"), new RemoteRunOptions(Timeout: TimeSpan.FromSeconds(seconds))));
+
+        Assert.Equal(0, fixture.Server.Connections - before);
+    }
+
     [Fact]
     public async Task RunAsync_ManyCommands_ShareOneConnection()
     {
