@@ -49,6 +49,7 @@ internal static class CliApp
             JobCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
+            SshKeyCommands.Create(environment),
         };
 
         var parsed = root.Parse(args);

@@ -40,6 +40,7 @@ public static class ApplianceHosting
         services.TryAddSingleton<BootTimeoutService>();
         services.AddFabricBoot(builder.Configuration);
         services.AddFabricJobsOn(builder.Configuration, options);
+        services.AddFabricRemote(new Remote.RemoteOptions { KeyFolder = Path.Combine(options.DataDir, "ssh") });
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());
@@ -116,6 +117,7 @@ public static class ApplianceHosting
         api.MapNodeEndpoints();
         api.MapNetworkEndpoints();
         api.MapJobEndpoints();
+        api.MapSshKeyEndpoints();
         app.MapBootEndpoints();
         return app;
     }
