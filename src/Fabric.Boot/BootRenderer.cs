@@ -17,10 +17,15 @@ public static class BootRenderer
             throw new ArgumentException(string.Join(" ", errors), nameof(options));
         }
 
-        return new HandlebarsBootRenderer(
+        return new ScribanBootRenderer(
             templatesDir,
             options,
             time ?? TimeProvider.System,
-            (loggers ?? NullLoggerFactory.Instance).CreateLogger<HandlebarsBootRenderer>());
+            (loggers ?? NullLoggerFactory.Instance).CreateLogger<ScribanBootRenderer>());
     }
+
+    /// <summary>The Handlebars renderer Fabric used before Scriban, kept only to measure both in one run
+    /// (<c>tests/bench/templates</c>); it renders Handlebars templates.</summary>
+    internal static IBootRenderer CreateHandlebars(string templatesDir, BootRenderOptions? options = null) =>
+        new HandlebarsBootRenderer(templatesDir, options ?? new BootRenderOptions(), TimeProvider.System, NullLoggerFactory.Instance.CreateLogger<HandlebarsBootRenderer>());
 }

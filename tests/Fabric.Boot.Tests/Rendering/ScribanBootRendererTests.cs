@@ -2,7 +2,7 @@ using Fabric.Core;
 
 namespace Fabric.Boot.Tests.Rendering;
 
-public sealed class HandlebarsBootRendererTests : IDisposable
+public sealed class ScribanBootRendererTests : IDisposable
 {
     private static readonly BootRenderOptions Immediate = new() { ReloadCheckInterval = TimeSpan.Zero, RetrySeconds = 2 };
 
@@ -22,36 +22,38 @@ public sealed class HandlebarsBootRendererTests : IDisposable
     private static BootContext HwAoe => Fixtures.Contexts["hw-aoe"];
 
     [Fact]
-    public void Render_SyntaxError_FailsNamingTemplateAndLine()
+    public void Render_SyntaxError_FailsNamingFileLineAndColumn()
     {
-        Write("bad.ipxe", "#!ipxe\necho {{name}}\necho {{name}\n");
+        Write("bad.ipxe", "#!ipxe\necho {{ name }}\necho {{ name }\n");
 
         var result = Create().Render("bad.ipxe", HwAoe);
 
         Assert.False(result.Succeeded);
         Assert.Null(result.Text);
         Assert.Equal("bad.ipxe", result.Template);
+        Assert.Equal(Path.Combine(_dir, "bad.ipxe"), result.File);
         Assert.Equal(3, result.Line);
-        Assert.False(string.IsNullOrWhiteSpace(result.Error));
+        Assert.Equal(14, result.Column);
+        Assert.StartsWith($"{Path.Combine(_dir, "bad.ipxe")}:3:14: ", result.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Render_UnclosedBlock_FailsWithLineOfTheBlock()
+    public void Render_UnclosedBlock_FailsNamingTheProblem()
     {
-        Write("bad.ipxe", "#!ipxe\n\n{{#if root}}\nkernel x\n");
+        Write("bad.ipxe", "#!ipxe\n\n{{ if root }}\nkernel x\n");
 
         var result = Create().Render("bad.ipxe", HwAoe);
 
         Assert.False(result.Succeeded);
         Assert.Equal("bad.ipxe", result.Template);
-        Assert.Equal(3, result.Line);
-        Assert.Contains("if", result.Error, StringComparison.Ordinal);
+        Assert.NotNull(result.Line);
+        Assert.Contains("end", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Render_MissingPartial_FailsWithoutPartialText()
     {
-        Write("bad.ipxe", "#!ipxe\necho first line {{name}}\n{{> nosuchpartial}}\necho last line\n");
+        Write("bad.ipxe", "#!ipxe\necho first line {{ name }}\n{{ include \"nosuchpartial\" }}\necho last line\n");
 
         var result = Create().Render("bad.ipxe", HwAoe);
 
@@ -63,22 +65,23 @@ public sealed class HandlebarsBootRendererTests : IDisposable
     }
 
     [Fact]
-    public void Render_UnknownHelper_FailsWithLine()
+    public void Render_UnknownFunction_FailsWithLineAndColumn()
     {
-        Write("bad.ipxe", "#!ipxe\necho {{name}}\n\n{{shout name}}\n");
+        Write("bad.ipxe", "#!ipxe\necho {{ name }}\n\n  {{ shout name }}\n");
 
         var result = Create().Render("bad.ipxe", HwAoe);
 
         Assert.False(result.Succeeded);
         Assert.Null(result.Text);
         Assert.Equal(4, result.Line);
+        Assert.Equal(6, result.Column);
         Assert.Contains("shout", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Render_UnknownValue_FailsInsteadOfRenderingEmpty()
     {
-        Write("bad.ipxe", "#!ipxe\nkernel {{filesUrl}}/{{kernal}}\n");
+        Write("bad.ipxe", "#!ipxe\nkernel {{ files_url }}/{{ kernal }}\n");
 
         var result = Create().Render("bad.ipxe", HwAoe);
 
@@ -87,46 +90,69 @@ public sealed class HandlebarsBootRendererTests : IDisposable
         Assert.Contains("kernal", result.Error, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("#!ipxe\nkernel {{{rootArg}}}\n")]
-    [InlineData("#!ipxe\nkernel {{&rootArg}}\n")]
-    public void Render_RawOutput_IsRefused(string source)
+    [Fact]
+    public void Render_UnknownMember_FailsInsteadOfRenderingEmpty()
     {
-        Write("raw.ipxe", source);
+        Write("bad.ipxe", "#!ipxe\n{{ for l in labels }}{{ l.kee }}{{ end }}\n");
 
-        var result = Create().Render("raw.ipxe", HwAoe);
+        var result = Create().Render("bad.ipxe", HwAoe);
 
         Assert.False(result.Succeeded);
         Assert.Equal(2, result.Line);
-        Assert.Contains("raw output", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{{ \"x\\nchain http://evil/\" }}", "x_chain_http://evil/")]
+    [InlineData("{{ \"a;\" + \"reboot\" }}", "a_reboot")]
+    [InlineData("{{ name + \" || shell\" }}", "hnode01____shell")]
+    [InlineData("{{ capture c }}a b{{ end }}{{ c }}", "a_b")]
+    public void Render_ValueMadeInTheTemplate_IsEscapedToo(string expression, string expected)
+    {
+        Write("t.ipxe", "#!ipxe\n" + expression + "\n");
+
+        var result = Create().Render("t.ipxe", HwAoe);
+
+        Assert.True(result.Succeeded, result.Detail);
+        Assert.Equal("#!ipxe\n" + expected + "\n", result.Text);
+    }
+
+    [Fact]
+    public void Render_EmptyValue_IsFalseInIf()
+    {
+        Write("t.ipxe", "#!ipxe\n{{ if token }}T{{ else }}none{{ end }} {{ if name }}N{{ end }}\n");
+
+        var result = Create().Render("t.ipxe", HwAoe with { BootToken = null });
+
+        Assert.True(result.Succeeded, result.Detail);
+        Assert.Equal("#!ipxe\nnone N\n", result.Text);
     }
 
     [Fact]
     public void Render_Partial_IsUsed()
     {
-        Write("partials/args.hbs", "fabric.node={{name}}");
-        Write("ok.ipxe", "#!ipxe\nkernel x {{> args}}\n");
+        Write("partials/args.sbn", "fabric.node={{ name }}");
+        Write("ok.ipxe", "#!ipxe\nkernel x {{ include \"args\" }}\n");
 
         var result = Create().Render("ok.ipxe", HwAoe);
 
-        Assert.True(result.Succeeded, result.Error);
+        Assert.True(result.Succeeded, result.Detail);
         Assert.Equal("#!ipxe\nkernel x fabric.node=hnode01\n", result.Text);
     }
 
     [Fact]
     public void Render_BrokenPartial_FailsTemplatesThatUseIt()
     {
-        Write("partials/args.hbs", "fabric.node={{name}\n");
-        Write("user.ipxe", "#!ipxe\nkernel x {{> args}}\n");
-        Write("other.ipxe", "#!ipxe\necho {{name}}\n");
+        Write("partials/args.sbn", "fabric.node={{ name }\n");
+        Write("user.ipxe", "#!ipxe\nkernel x {{ include \"args\" }}\n");
+        Write("other.ipxe", "#!ipxe\necho {{ name }}\n");
 
         var renderer = Create();
         var user = renderer.Render("user.ipxe", HwAoe);
         var other = renderer.Render("other.ipxe", HwAoe);
 
         Assert.False(user.Succeeded);
-        Assert.Contains("partials/args.hbs", user.Error, StringComparison.Ordinal);
-        Assert.True(other.Succeeded, other.Error);
+        Assert.Contains(Path.Combine("partials", "args.sbn") + ":1:", user.Error, StringComparison.Ordinal);
+        Assert.True(other.Succeeded, other.Detail);
     }
 
     [Fact]
@@ -141,17 +167,52 @@ public sealed class HandlebarsBootRendererTests : IDisposable
     }
 
     [Fact]
-    public void Render_FileChanged_IsRecompiled()
+    public void Render_FileChanged_IsParsedAgain()
     {
-        Write("t.ipxe", "#!ipxe\necho one {{name}}\n");
+        Write("t.ipxe", "#!ipxe\necho one {{ name }}\n");
         var renderer = Create();
         Assert.Equal("#!ipxe\necho one hnode01\n", renderer.Render("t.ipxe", HwAoe).Text);
 
-        Write("t.ipxe", "#!ipxe\necho two two {{name}}\n");
-        Assert.Equal("#!ipxe\necho two two hnode01\n", renderer.Render("t.ipxe", HwAoe).Text);
+        Write("t.ipxe", "#!ipxe\necho two two {{ name }}\n");
 
-        Write("t.ipxe", "#!ipxe\necho {{name\n");
-        Assert.False(renderer.Render("t.ipxe", HwAoe).Succeeded);
+        Assert.Equal("#!ipxe\necho two two hnode01\n", renderer.Render("t.ipxe", HwAoe).Text);
+    }
+
+    [Fact]
+    public void Render_EditThatDoesNotParse_IsRefusedAndThePreviousVersionServes()
+    {
+        // Contract change with Scriban: a broken edit no longer breaks the template; the version that parsed stays.
+        Write("t.ipxe", "#!ipxe\necho one {{ name }}\n");
+        var logs = new ListLogger();
+        using var meters = new MeterCollector(BootMetrics.MeterName, BootMetrics.RefusedTemplates);
+        var renderer = BootRenderer.Create(_dir, Immediate, loggers: logs);
+        Assert.Equal("#!ipxe\necho one hnode01\n", renderer.Render("t.ipxe", HwAoe).Text);
+
+        Write("t.ipxe", "#!ipxe\necho {{ name }\n");
+        var kept = renderer.Render("t.ipxe", HwAoe);
+        renderer.Render("t.ipxe", HwAoe);
+
+        Assert.True(kept.Succeeded, kept.Detail);
+        Assert.Equal("#!ipxe\necho one hnode01\n", kept.Text);
+        var refused = Assert.Single(logs.Lines, l => l.Contains("refused", StringComparison.Ordinal));
+        Assert.Contains($"{Path.Combine(_dir, "t.ipxe")}:2:", refused, StringComparison.Ordinal);
+        Assert.Equal(1, meters.Total);
+
+        Write("t.ipxe", "#!ipxe\necho three {{ name }}\n");
+        Assert.Equal("#!ipxe\necho three hnode01\n", renderer.Render("t.ipxe", HwAoe).Text);
+    }
+
+    [Fact]
+    public void Render_NewFileThatDoesNotParse_FailsWithItsProblem()
+    {
+        Write("t.ipxe", "#!ipxe\n");
+        var renderer = Create();
+
+        Write("new.ipxe", "#!ipxe\n{{ end }}\n");
+        var result = renderer.Render("new.ipxe", HwAoe);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(2, result.Line);
     }
 
     [Fact]
@@ -196,12 +257,12 @@ public sealed class HandlebarsBootRendererTests : IDisposable
     [InlineData("ünï\tcode\0")]
     public void Render_HostileLabel_ComesOutInert(string value)
     {
-        Write("t.ipxe", "#!ipxe\n{{#each labels}}[{{key}}={{value}}]{{/each}}\n");
+        Write("t.ipxe", "#!ipxe\n{{ for l in labels }}[{{ l.key }}={{ l.value }}]{{ end }}\n");
         var node = HwAoe.Node with { Labels = new Dictionary<string, string> { ["k{{x}} y"] = value } };
 
         var result = Create().Render("t.ipxe", HwAoe with { Node = node });
 
-        Assert.True(result.Succeeded, result.Error);
+        Assert.True(result.Succeeded, result.Detail);
         var line = result.Text.Split('\n')[1];
         Assert.Equal(3, result.Text.Split('\n').Length);
         Assert.StartsWith("[k__x___y=", line, StringComparison.Ordinal);
@@ -219,7 +280,7 @@ public sealed class HandlebarsBootRendererTests : IDisposable
 
         var result = renderer.Render(BootTemplates.Hardware, HwAoe with { Node = node });
 
-        Assert.True(result.Succeeded, result.Error);
+        Assert.True(result.Succeeded, result.Detail);
         var clean = renderer.Render(BootTemplates.Hardware, HwAoe with { Node = node with { Labels = new Dictionary<string, string>() } });
         Assert.Equal(clean.Text!.Split('\n').Length + 1, result.Text.Split('\n').Length);
         Assert.Contains("# label note=x_shell_kernel_http://evil/___x____name_____\n", result.Text, StringComparison.Ordinal);
@@ -233,7 +294,7 @@ public sealed class HandlebarsBootRendererTests : IDisposable
 
         var result = renderer.Render(BootTemplates.Hardware, HwAoe with { BootToken = null });
 
-        Assert.True(result.Succeeded, result.Error);
+        Assert.True(result.Succeeded, result.Detail);
         Assert.DoesNotContain("fabric.token", result.Text, StringComparison.Ordinal);
         Assert.Contains("fabric.node=hnode01 fabric.mac=52:54:00:12:34:01", result.Text, StringComparison.Ordinal);
     }
@@ -245,7 +306,7 @@ public sealed class HandlebarsBootRendererTests : IDisposable
 
         var result = renderer.Render(BootTemplates.Discovery, Fixtures.Contexts["discovery"]);
 
-        Assert.True(result.Succeeded, result.Error);
+        Assert.True(result.Succeeded, result.Detail);
         Assert.Contains("\nsleep 2\n", result.Text, StringComparison.Ordinal);
     }
 
