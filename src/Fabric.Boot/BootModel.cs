@@ -1,6 +1,5 @@
 using System.Globalization;
 using Fabric.Core;
-using Scriban.Runtime;
 
 namespace Fabric.Boot;
 
@@ -224,51 +223,7 @@ public sealed record BootModel
     /// <summary>The model as Handlebars data: camelCase keys, plain strings and lists of dictionaries.</summary>
     internal Dictionary<string, object> ToTemplateData() => Rendering.TemplateData.From(this);
 
-    /// <summary>The model as templates see it: a <see cref="ScriptObject"/> of plain strings and arrays of plain
+    /// <summary>The model as templates see it: a read-only Scriban object of plain strings and arrays of plain
     /// objects, keys in snake_case (<c>mac_hyphen</c>, <c>storage_targets</c>). No .NET object reaches a template.</summary>
-    internal ScriptObject ToScriptObject() => new(40, StringComparer.Ordinal)
-    {
-        ["name"] = Name,
-        ["hostname"] = Hostname,
-        ["role"] = Role,
-        ["state"] = State,
-        ["mac"] = Mac,
-        ["mac_hyphen"] = MacHyphen,
-        ["pxelinux_name"] = PxelinuxName,
-        ["ip"] = Ip,
-        ["netmask"] = Netmask,
-        ["prefix_length"] = PrefixLength,
-        ["gateway"] = Gateway,
-        ["dns"] = Dns,
-        ["network"] = Network,
-        ["net_boot"] = NetBoot,
-        ["root"] = Root,
-        ["root_arg"] = RootArg,
-        ["root_transport"] = RootTransport,
-        ["storage_targets"] = Array(StorageTargets, static t => new(3, StringComparer.Ordinal) { ["name"] = t.Name, ["ip"] = t.Ip, ["target"] = t.Target }),
-        ["token"] = Token,
-        ["public_url"] = PublicUrl,
-        ["files_url"] = FilesUrl,
-        ["script_url"] = ScriptUrl,
-        ["tftp_server"] = TftpServer,
-        ["kernel"] = Kernel,
-        ["initrd"] = Initrd,
-        ["retry_seconds"] = RetrySeconds,
-        ["labels"] = Array(Labels, static l => new(2, StringComparer.Ordinal) { ["key"] = l.Key, ["value"] = l.Value }),
-        ["aoe_shelf"] = AoeShelf,
-        ["pair"] = Pair,
-        ["volumes"] = Array(Volumes, static v => new(3, StringComparer.Ordinal) { ["name"] = v.Name, ["slot"] = v.Slot, ["target"] = v.Target }),
-        ["hypervisor"] = Hypervisor,
-    };
-
-    private static ScriptArray Array<T>(IReadOnlyList<T> items, Func<T, ScriptObject> map)
-    {
-        var array = new ScriptArray(items.Count);
-        foreach (var item in items)
-        {
-            array.Add(map(item));
-        }
-
-        return array;
-    }
+    internal Rendering.BootModelObject ToScriptObject() => new(this);
 }

@@ -21,13 +21,11 @@ namespace Fabric.Boot.Rendering;
 /// </summary>
 internal sealed class BootTemplateContext : TemplateContext
 {
-    private readonly Func<string, BootTemplate?> _partials;
     private int _includeDepth;
 
-    public BootTemplateContext(ScriptObject builtins, BootRenderOptions options, Func<string, BootTemplate?> partials)
+    public BootTemplateContext(ScriptObject builtins, BootRenderOptions options)
         : base(builtins, StringComparer.Ordinal)
     {
-        _partials = partials;
         StrictVariables = true;
         EnableRelaxedMemberAccess = false;
         EnableRelaxedFunctionAccess = false;
@@ -45,6 +43,12 @@ internal sealed class BootTemplateContext : TemplateContext
         NewLine = "\n";
         TemplateLoader = null;
     }
+
+    /// <summary>The renderer that keeps this context for reuse on its thread.</summary>
+    public object? Owner { get; init; }
+
+    /// <summary>The partials of the set the current render comes from.</summary>
+    public IReadOnlyDictionary<string, BootTemplate> Partials { get; set; } = new Dictionary<string, BootTemplate>();
 
     /// <summary>How deep <c>include</c> may nest (a partial including itself stops here).</summary>
     public int MaxIncludeDepth { get; init; } = 16;
@@ -72,7 +76,7 @@ internal sealed class BootTemplateContext : TemplateContext
     internal object? Include(string name)
     {
         var span = CurrentNode?.Span ?? default;
-        var partial = _partials(name);
+        var partial = Partials.GetValueOrDefault(name);
         if (partial?.Compiled is null)
         {
             throw new ScriptRuntimeException(span, partial?.Problem is { } problem

@@ -24,6 +24,9 @@ internal sealed partial class ScribanBootRenderer : IBootRenderer, IDisposable
     private readonly Lock _reloadLock = new();
     private readonly Meter _meter;
     private readonly Counter<long> _refused;
+    [ThreadStatic]
+    private static BootTemplateContext? t_context;
+
     private volatile BootTemplateSet _set;
     private long _lastCheck;
 
@@ -77,11 +80,19 @@ internal sealed partial class ScribanBootRenderer : IBootRenderer, IDisposable
             return RenderResult.Failed(template.Name, template.Problem!);
         }
 
-        var context = new BootTemplateContext(_builtins, _options, name => set.Partials.GetValueOrDefault(name));
+        // A context is costly to make (most of a render's allocations), so each thread keeps one per renderer. Only a
+        // context whose render succeeded is kept (its stacks are back where they started); the model, with anything
+        // the template assigned, is popped off it.
+        var context = t_context is { } cached && cached.Owner == this ? cached : new BootTemplateContext(_builtins, _options) { Owner = this };
+        t_context = null;
+        context.Partials = set.Partials;
         context.PushGlobal(model.ToScriptObject());
         try
         {
-            return RenderResult.Ok(template.Compiled.Render(context));
+            var text = template.Compiled.Render(context);
+            context.PopGlobal();
+            t_context = context;
+            return RenderResult.Ok(text);
         }
         catch (ScriptRuntimeException e)
         {

@@ -117,6 +117,45 @@ public sealed class ScribanBootRendererTests : IDisposable
     }
 
     [Fact]
+    public void Render_VariableSetByOneRender_IsGoneInTheNext()
+    {
+        Write("set.ipxe", "#!ipxe\n{{ leaked = \"x\" }}{{ capture c }}y{{ end }}{{ leaked }}{{ c }}\n");
+        Write("get.ipxe", "#!ipxe\n{{ leaked }}\n");
+        var renderer = Create();
+
+        var set = renderer.Render("set.ipxe", HwAoe);
+        var get = renderer.Render("get.ipxe", HwAoe);
+
+        Assert.Equal("#!ipxe\nxy\n", set.Text);
+        Assert.False(get.Succeeded);
+        Assert.Contains("leaked", get.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_AssignToAModelValue_Fails()
+    {
+        Write("t.ipxe", "#!ipxe\n{{ name = \"evil\" }}{{ name }}\n");
+
+        var result = Create().Render("t.ipxe", HwAoe);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(2, result.Line);
+    }
+
+    [Fact]
+    public void Render_AfterAFailedRender_NextRenderIsWhole()
+    {
+        Write("bad.ipxe", "#!ipxe\nhalf {{ for l in labels }}{{ nope }}{{ end }}\n");
+        Write("ok.ipxe", "#!ipxe\necho {{ name }}\n");
+        var renderer = Create();
+
+        Assert.False(renderer.Render("bad.ipxe", HwAoe).Succeeded);
+        var ok = renderer.Render("ok.ipxe", HwAoe);
+
+        Assert.Equal("#!ipxe\necho hnode01\n", ok.Text);
+    }
+
+    [Fact]
     public void Render_EmptyValue_IsFalseInIf()
     {
         Write("t.ipxe", "#!ipxe\n{{ if token }}T{{ else }}none{{ end }} {{ if name }}N{{ end }}\n");
