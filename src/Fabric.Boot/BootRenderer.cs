@@ -23,9 +23,4 @@ public static class BootRenderer
             time ?? TimeProvider.System,
             (loggers ?? NullLoggerFactory.Instance).CreateLogger<ScribanBootRenderer>());
     }
-
-    /// <summary>The Handlebars renderer Fabric used before Scriban, kept only to measure both in one run
-    /// (<c>tests/bench/templates</c>); it renders Handlebars templates.</summary>
-    internal static IBootRenderer CreateHandlebars(string templatesDir, BootRenderOptions? options = null) =>
-        new HandlebarsBootRenderer(templatesDir, options ?? new BootRenderOptions(), TimeProvider.System, NullLoggerFactory.Instance.CreateLogger<HandlebarsBootRenderer>());
 }
