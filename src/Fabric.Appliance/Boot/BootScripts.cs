@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Fabric.Appliance.Api;
 using Fabric.Appliance.Metrics;
 using Fabric.Appliance.Security;
@@ -60,9 +59,9 @@ internal sealed partial class BootScripts(
             metrics.BootScript(template, rendered.Succeeded);
             if (!rendered.Succeeded)
             {
-                Log.RenderFailed(logger, rendered.Template ?? template, rendered.Line, rendered.Error);
-                var problem = $"cannot render {rendered.Template ?? template}{LineText(rendered.Line)}: {rendered.Error}";
-                return (StatusCodes.Status200OK, ErrorScript(problem, Render(BootTemplates.Error, contexts.For(node, mac, requester))));
+                // The caller is anonymous: the detail (file, line, column) goes to the log, the admin API and the web page.
+                Log.RenderFailed(logger, rendered.Template ?? template, rendered.Detail);
+                return (StatusCodes.Status200OK, ErrorScript(AnonymousRenderError, Render(BootTemplates.Error, contexts.For(node, mac, requester))));
             }
 
             if (node.State != NodeState.Discovered)
@@ -102,12 +101,17 @@ internal sealed partial class BootScripts(
             return Results.Text(rendered.Text, "text/plain; charset=utf-8");
         }
 
-        var where = $"{rendered.Template ?? template}{LineText(rendered.Line)}";
         return Results.Problem(
-            detail: $"{where}: {rendered.Error}",
+            detail: rendered.Detail,
             statusCode: StatusCodes.Status500InternalServerError,
             title: "Template error",
-            extensions: new Dictionary<string, object?> { ["template"] = rendered.Template ?? template, ["line"] = rendered.Line });
+            extensions: new Dictionary<string, object?>
+            {
+                ["template"] = rendered.Template ?? template,
+                ["file"] = rendered.File,
+                ["line"] = rendered.Line,
+                ["column"] = rendered.Column,
+            });
     }
 
     private RenderResult Render(string template, BootContext context)
@@ -128,7 +132,8 @@ internal sealed partial class BootScripts(
         }
     }
 
-    private static string LineText(int? line) => line is null ? "" : $" line {line}";
+    /// <summary>What an anonymous boot client is told when its script failed to render: no template, path or line.</summary>
+    internal const string AnonymousRenderError = "the boot script of this machine could not be built: the appliance log says why";
 
     /// <summary>An iPXE script that shows the problem and does not boot: the <c>error.ipxe</c> template (which asks
     /// again later) with the problem printed first, or a fixed script when that template cannot be rendered either.</summary>
@@ -143,24 +148,18 @@ internal sealed partial class BootScripts(
         return $"#!ipxe\n{echo}echo This machine will not boot from the network now.\nsleep 30\nexit 1\n";
     }
 
-    private static string Sanitize(string message)
-    {
-        var safe = new StringBuilder(message.Length);
-        foreach (var c in message)
-        {
-            safe.Append(c is '$' or '\r' or '\n' || char.IsControl(c) ? ' ' : c);
-        }
-
-        return safe.ToString();
-    }
+    /// <summary>The message escaped like every value in a boot script (<see cref="BootText"/>), word by word, so it
+    /// stays one <c>echo</c> line whatever it quotes.</summary>
+    private static string Sanitize(string message) =>
+        string.Join(' ', message.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(BootText.Escape));
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Unknown MAC {Mac} registered as {Node} (request from {Requester})")]
         public static partial void Discovered(ILogger logger, MacAddress mac, string node, IPAddress? requester);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Template {Template} line {Line} failed: {Error}")]
-        public static partial void RenderFailed(ILogger logger, string template, int? line, string? error);
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Template {Template} failed: {Problem}")]
+        public static partial void RenderFailed(ILogger logger, string template, string? problem);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Boot script for {Mac} failed")]
         public static partial void BootScriptFailed(ILogger logger, Exception exception, MacAddress mac);
