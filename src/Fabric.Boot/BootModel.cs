@@ -109,6 +109,10 @@ public sealed record BootModel
     /// <summary>Seconds a waiting script (discovery, failed boot) sleeps before it tries again.</summary>
     public required string RetrySeconds { get; init; }
 
+    /// <summary>Seconds the initramfs waits for each boot step: the node's <c>fabric.timeout</c> label when it has
+    /// a valid one, else <c>Fabric:Boot:TimeoutSeconds</c>, e.g. <c>30</c>.</summary>
+    public required string Timeout { get; init; }
+
     /// <summary>The node's labels, sorted by key.</summary>
     public required IReadOnlyList<BootLabel> Labels { get; init; }
 
@@ -172,6 +176,8 @@ public sealed record BootModel
             Kernel = options.KernelName,
             Initrd = options.InitrdName,
             RetrySeconds = options.RetrySeconds.ToString(CultureInfo.InvariantCulture),
+            Timeout = (node.Labels.TryGetValue(BootWaitLabel.Key, out var wait) && BootWaitLabel.TryParse(wait, out int seconds) ? seconds : options.TimeoutSeconds)
+                .ToString(CultureInfo.InvariantCulture),
             Labels = node.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => new BootLabel(l.Key, l.Value)).ToArray(),
             AoeShelf = node.Storage?.AoeShelf?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
             Pair = node.Storage?.Pair ?? string.Empty,

@@ -1,3 +1,5 @@
+using Fabric.Core;
+
 namespace Fabric.Boot;
 
 /// <summary>Options of the boot renderer, bound from <c>Fabric:Boot</c> (plus <c>Fabric:TemplatesDir</c>).</summary>
@@ -13,6 +15,10 @@ public sealed record BootRenderOptions
     public string KernelName { get; set; } = "vmlinuz";
 
     public string InitrdName { get; set; } = "initrd.img";
+
+    /// <summary>Seconds the initramfs waits for each boot step (<c>fabric.timeout</c> on the kernel command line)
+    /// unless the node has a <c>fabric.timeout</c> label.</summary>
+    public int TimeoutSeconds { get; set; } = 30;
 
     /// <summary>Seconds a waiting script (discovery, failed boot) sleeps before it tries again.</summary>
     public int RetrySeconds { get; set; } = 5;
@@ -36,6 +42,11 @@ public sealed record BootRenderOptions
         if (RetrySeconds is < 1 or > 3600)
         {
             errors.Add("Fabric:Boot:RetrySeconds must be between 1 and 3600.");
+        }
+
+        if (TimeoutSeconds is < BootWaitLabel.MinSeconds or > BootWaitLabel.MaxSeconds)
+        {
+            errors.Add($"Fabric:Boot:TimeoutSeconds must be between {BootWaitLabel.MinSeconds} and {BootWaitLabel.MaxSeconds}.");
         }
 
         if (string.IsNullOrWhiteSpace(KernelName) || KernelName.Any(c => !BootText.IsSafe(c)))

@@ -41,6 +41,7 @@ internal sealed class BootModelObject(BootModel model) : IScriptObject
         ["kernel"] = static m => m.Kernel,
         ["initrd"] = static m => m.Initrd,
         ["retry_seconds"] = static m => m.RetrySeconds,
+        ["timeout"] = static m => m.Timeout,
         ["labels"] = static m => Array(m.Labels, static l => new(2, StringComparer.Ordinal) { ["key"] = l.Key, ["value"] = l.Value }),
         ["aoe_shelf"] = static m => m.AoeShelf,
         ["pair"] = static m => m.Pair,

@@ -349,6 +349,40 @@ public sealed class ScribanBootRendererTests : IDisposable
         Assert.Contains("\nsleep 2\n", result.Text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, 30, "fabric.timeout=30")]
+    [InlineData("90", 30, "fabric.timeout=90")]
+    [InlineData(null, 45, "fabric.timeout=45")]
+    [InlineData("3600", 45, "fabric.timeout=3600")]
+    [InlineData("0", 45, "fabric.timeout=45")]
+    [InlineData("ten", 45, "fabric.timeout=45")]
+    public void Render_KernelLine_QuietAndTimeoutFromLabelElseOptions(string? label, int configured, string expected)
+    {
+        var renderer = BootRenderer.Create(Fixtures.TemplatesDir, new BootRenderOptions { TimeoutSeconds = configured });
+        var labels = label is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["fabric.timeout"] = label };
+        var context = HwAoe with { Node = HwAoe.Node with { Labels = labels } };
+
+        foreach (var template in new[] { BootTemplates.Hardware, BootTemplates.Pxelinux, BootTemplates.Grub })
+        {
+            var result = renderer.Render(template, context);
+
+            Assert.True(result.Succeeded, result.Detail);
+            var kernel = result.Text.Split('\n').Single(l => l.Contains("fabric.node=", StringComparison.Ordinal));
+            var words = kernel.Split(' ');
+            Assert.Contains("quiet", words);
+            Assert.Single(words, w => w.StartsWith("fabric.timeout=", StringComparison.Ordinal));
+            Assert.Contains(expected, words);
+        }
+    }
+
+    [Fact]
+    public void Validate_TimeoutSecondsOutOfRange_IsAProblem()
+    {
+        Assert.Contains(new BootRenderOptions { TimeoutSeconds = 0 }.Validate(), e => e.Contains("Fabric:Boot:TimeoutSeconds", StringComparison.Ordinal));
+        Assert.Contains(new BootRenderOptions { TimeoutSeconds = 3601 }.Validate(), e => e.Contains("Fabric:Boot:TimeoutSeconds", StringComparison.Ordinal));
+        Assert.Empty(new BootRenderOptions { TimeoutSeconds = 3600 }.Validate());
+    }
+
     [Fact]
     public void IpxeFor_DiscoveredNode_IsDiscoveryScript()
     {
