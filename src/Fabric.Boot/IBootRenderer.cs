@@ -60,6 +60,10 @@ public sealed record RenderResult
         : File is null ? $"{Template}{(Line is int line ? $":{line}" : "")}{(Column is int column ? $":{column}" : "")}: {Error}"
         : new TemplateProblem(File, Line, Column, Error).ToString();
 
+    /// <summary><see cref="Detail"/> with the file named as inside the templates folder: no path of the appliance.</summary>
+    public string? DetailWithoutPath => Error is null || File is null ? Detail
+        : new TemplateProblem(TemplateProblem.NameInFolder(File), Line, Column, Error).ToString();
+
     public static RenderResult Ok(string text) => new(text, null, null, null, null, null);
 
     public static RenderResult Failed(string template, int? line, string error) => new(null, template, null, line, null, error);

@@ -15,8 +15,9 @@ public interface IBootScripts
     /// discovery script after registering it as <c>discovered</c>. Never throws: any failure is a script that prints it.</summary>
     Task<(int Status, string Script)> ForMacAsync(string macText, IPAddress? requester, CancellationToken cancellationToken = default);
 
-    /// <summary>A rendered template for a node as an HTTP result (text, or a problem naming template and line).</summary>
-    Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default);
+    /// <summary>A rendered template for a node as an HTTP result (text, or a problem naming template, file, line and column;
+    /// the file as a path on the appliance only when <paramref name="withPaths"/>, for the admin).</summary>
+    Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false);
 }
 
 internal sealed partial class BootScripts(
@@ -80,7 +81,7 @@ internal sealed partial class BootScripts(
         }
     }
 
-    public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default)
+    public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false)
     {
         var context = await contexts.ForNodeAsync(name, requester, cancellationToken);
         if (context is null)
@@ -102,13 +103,13 @@ internal sealed partial class BootScripts(
         }
 
         return Results.Problem(
-            detail: rendered.Detail,
+            detail: withPaths ? rendered.Detail : rendered.DetailWithoutPath,
             statusCode: StatusCodes.Status500InternalServerError,
             title: "Template error",
             extensions: new Dictionary<string, object?>
             {
                 ["template"] = rendered.Template ?? template,
-                ["file"] = rendered.File,
+                ["file"] = withPaths || rendered.File is null ? rendered.File : TemplateProblem.NameInFolder(rendered.File),
                 ["line"] = rendered.Line,
                 ["column"] = rendered.Column,
             });

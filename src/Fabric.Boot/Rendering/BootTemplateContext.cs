@@ -80,7 +80,7 @@ internal sealed class BootTemplateContext : TemplateContext
         if (partial?.Compiled is null)
         {
             throw new ScriptRuntimeException(span, partial?.Problem is { } problem
-                ? $"partial '{BootText.Escape(name)}' is broken: {problem}"
+                ? $"partial '{BootText.Escape(name)}' is broken: {problem.ToStringWithoutPath()}"
                 : $"there is no partial '{BootText.Escape(name)}' (partials/NAME{BootTemplates.PartialExtension} in the templates folder)");
         }
 

@@ -32,9 +32,10 @@ public sealed class TemplateErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Render_ErrorAtRenderTime_ProblemNamesFileLineAndColumn()
+    public async Task Render_ErrorAtRenderTimeAskedByTheAdmin_ProblemNamesFileLineAndColumn()
     {
-        var response = await _host.Client.GetAsync("/api/v1/nodes/h1/render/hardware.ipxe");
+        using var admin = _host.AdminClient();
+        var response = await admin.GetAsync("/api/v1/nodes/h1/render/hardware.ipxe");
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.InternalServerError);
         Assert.Equal("hardware.ipxe", problem.GetProperty("template").GetString());
@@ -43,6 +44,19 @@ public sealed class TemplateErrorTests : IAsyncLifetime
         Assert.Equal(6, problem.GetProperty("column").GetInt32());
         Assert.StartsWith($"{HardwarePath}:4:6: ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Contains("nope", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_ErrorAtRenderTimeAskedAnonymously_LineAndColumnButNoPath()
+    {
+        var response = await _host.Client.GetAsync("/api/v1/nodes/h1/render/hardware.ipxe");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.InternalServerError);
+        Assert.Equal("hardware.ipxe", problem.GetProperty("file").GetString());
+        Assert.Equal(4, problem.GetProperty("line").GetInt32());
+        Assert.Equal(6, problem.GetProperty("column").GetInt32());
+        Assert.StartsWith("hardware.ipxe:4:6: ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_templates, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
