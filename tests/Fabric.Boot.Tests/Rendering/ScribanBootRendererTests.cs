@@ -156,6 +156,26 @@ public sealed class ScribanBootRendererTests : IDisposable
     }
 
     [Fact]
+    public async Task Render_ManyThreadsAtOnce_EachGetsItsOwnWholeText()
+    {
+        var renderer = BootRenderer.Create(Fixtures.TemplatesDir);
+        var cases = Fixtures.Contexts.Values.SelectMany(c => new[] { BootTemplates.Pxelinux, BootTemplates.Grub, BootTemplates.IpxeFor(c.Node) }.Select(t => (Template: t, Context: c))).ToArray();
+        var expected = cases.Select(c => renderer.Render(c.Template, c.Context).Text).ToArray();
+
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                int n = (i * 7 + w) % cases.Length;
+                var result = renderer.Render(cases[n].Template, cases[n].Context);
+                Assert.Equal(expected[n], result.Text);
+            }
+        }));
+
+        await Task.WhenAll(workers);
+    }
+
+    [Fact]
     public void Render_EmptyValue_IsFalseInIf()
     {
         Write("t.ipxe", "#!ipxe\n{{ if token }}T{{ else }}none{{ end }} {{ if name }}N{{ end }}\n");
