@@ -16,10 +16,10 @@ public sealed record BootLabel(string Key, string Value);
 public sealed record BootVolume(string Name, string Slot, string Target);
 
 /// <summary>
-/// The flat model every template is rendered against. Every value is a plain string (empty when
-/// absent, so <c>{{#if x}}</c> tests presence) or a list of plain records; nothing from the registry
-/// is ever compiled as a template. Template keys are the property names in camelCase:
-/// <c>{{name}}</c>, <c>{{macHyphen}}</c>, <c>{{filesUrl}}</c>, <c>{{#each storageTargets}}{{ip}}{{/each}}</c>.
+/// The flat model every template is rendered against. Every value is a plain string (empty when absent, and
+/// empty is false in <c>{{ if x }}</c>) or a list of plain records; nothing from the registry is ever parsed as a
+/// template. Templates see the properties in snake_case: <c>{{ name }}</c>, <c>{{ mac_hyphen }}</c>,
+/// <c>{{ files_url }}</c>, <c>{{ for t in storage_targets }}{{ t.ip }}{{ end }}</c> (templates/README.md lists them).
 /// Every value is escaped on output by <see cref="BootText"/>.
 /// </summary>
 public sealed record BootModel
@@ -109,6 +109,10 @@ public sealed record BootModel
     /// <summary>Seconds a waiting script (discovery, failed boot) sleeps before it tries again.</summary>
     public required string RetrySeconds { get; init; }
 
+    /// <summary>Seconds the initramfs waits for each boot step: the node's <c>fabric.timeout</c> label when it has
+    /// a valid one, else <c>Fabric:Boot:TimeoutSeconds</c>, e.g. <c>30</c>.</summary>
+    public required string Timeout { get; init; }
+
     /// <summary>The node's labels, sorted by key.</summary>
     public required IReadOnlyList<BootLabel> Labels { get; init; }
 
@@ -172,6 +176,8 @@ public sealed record BootModel
             Kernel = options.KernelName,
             Initrd = options.InitrdName,
             RetrySeconds = options.RetrySeconds.ToString(CultureInfo.InvariantCulture),
+            Timeout = (node.Labels.TryGetValue(BootWaitLabel.Key, out var wait) && BootWaitLabel.TryParse(wait, out int seconds) ? seconds : options.TimeoutSeconds)
+                .ToString(CultureInfo.InvariantCulture),
             Labels = node.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => new BootLabel(l.Key, l.Value)).ToArray(),
             AoeShelf = node.Storage?.AoeShelf?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
             Pair = node.Storage?.Pair ?? string.Empty,
@@ -220,6 +226,7 @@ public sealed record BootModel
             .ToArray();
     }
 
-    /// <summary>The model as Handlebars data: camelCase keys, plain strings and lists of dictionaries.</summary>
-    internal Dictionary<string, object> ToTemplateData() => Rendering.TemplateData.From(this);
+    /// <summary>The model as templates see it: a read-only Scriban object of plain strings and arrays of plain
+    /// objects, keys in snake_case (<c>mac_hyphen</c>, <c>storage_targets</c>). No .NET object reaches a template.</summary>
+    internal Rendering.BootModelObject ToScriptObject() => new(this);
 }

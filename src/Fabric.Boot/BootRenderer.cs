@@ -17,10 +17,10 @@ public static class BootRenderer
             throw new ArgumentException(string.Join(" ", errors), nameof(options));
         }
 
-        return new HandlebarsBootRenderer(
+        return new ScribanBootRenderer(
             templatesDir,
             options,
             time ?? TimeProvider.System,
-            (loggers ?? NullLoggerFactory.Instance).CreateLogger<HandlebarsBootRenderer>());
+            (loggers ?? NullLoggerFactory.Instance).CreateLogger<ScribanBootRenderer>());
     }
 }

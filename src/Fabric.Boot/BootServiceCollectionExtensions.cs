@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Fabric.Boot.Rendering;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,11 +36,12 @@ public static class BootServiceCollectionExtensions
         services.TryAddSingleton<IBootRenderer>(provider =>
         {
             var options = provider.GetRequiredService<IOptions<BootRenderOptions>>().Value;
-            return new HandlebarsBootRenderer(
+            return new ScribanBootRenderer(
                 options.TemplatesDir!,
                 options,
                 provider.GetRequiredService<TimeProvider>(),
-                provider.GetRequiredService<ILogger<HandlebarsBootRenderer>>());
+                provider.GetRequiredService<ILogger<ScribanBootRenderer>>(),
+                provider.GetService<IMeterFactory>());
         });
         return services;
     }
@@ -55,6 +57,12 @@ public static class BootServiceCollectionExtensions
                 errors.Add(options.TemplatesDir is null
                     ? "No templates folder found next to the application or above the content root: set Fabric:TemplatesDir."
                     : $"Fabric:TemplatesDir '{options.TemplatesDir}' does not exist.");
+            }
+            else
+            {
+                // Every template that does not parse, each as file:line:column: reason.
+                var templates = BootTemplateSet.Load(options.TemplatesDir!, BootTemplateSet.StampOf(options.TemplatesDir!));
+                errors.AddRange(templates.Problems.Select(p => $"boot template {p}"));
             }
 
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

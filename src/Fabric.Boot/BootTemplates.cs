@@ -14,6 +14,9 @@ public static class BootTemplates
     public const string Pxelinux = "pxelinux.cfg";
     public const string Grub = "grub.cfg";
 
+    /// <summary>Extension of the partials in <c>partials/</c>, used as <c>{{ include "NAME" }}</c>.</summary>
+    public const string PartialExtension = ".sbn";
+
     /// <summary>The iPXE script for a node: the discovery script while it is <c>discovered</c>
     /// (an operator has not given it a role yet), else the script of its role.</summary>
     public static string IpxeFor(Node node)

@@ -23,15 +23,18 @@ public sealed record BootContext(
     string? BootToken,
     ApplianceEndpoints Endpoints);
 
-/// <summary>The result of a render: the whole text, or an error naming the template and line.
-/// A half-rendered file never escapes.</summary>
+/// <summary>The result of a render: the whole text, or an error naming the template, its file, line and column.
+/// A half-rendered file never escapes. <see cref="File"/> is a path on the appliance: it is for the admin API and
+/// the web page, never for an anonymous boot client.</summary>
 public sealed record RenderResult
 {
-    private RenderResult(string? text, string? template, int? line, string? error)
+    private RenderResult(string? text, string? template, string? file, int? line, int? column, string? error)
     {
         Text = text;
         Template = template;
+        File = file;
         Line = line;
+        Column = column;
         Error = error;
     }
 
@@ -39,7 +42,12 @@ public sealed record RenderResult
 
     public string? Template { get; }
 
+    /// <summary>The template file (or the partial) the error is in, when known.</summary>
+    public string? File { get; }
+
     public int? Line { get; }
+
+    public int? Column { get; }
 
     public string? Error { get; }
 
@@ -47,9 +55,24 @@ public sealed record RenderResult
     [MemberNotNullWhen(false, nameof(Error))]
     public bool Succeeded => Error is null;
 
-    public static RenderResult Ok(string text) => new(text, null, null, null);
+    /// <summary><c>file:line:column: reason</c> (or the template name when there is no file), for operators.</summary>
+    public string? Detail => Error is null ? null
+        : File is null ? $"{Template}{(Line is int line ? $":{line}" : "")}{(Column is int column ? $":{column}" : "")}: {Error}"
+        : new TemplateProblem(File, Line, Column, Error).ToString();
 
-    public static RenderResult Failed(string template, int? line, string error) => new(null, template, line, error);
+    /// <summary><see cref="Detail"/> with the file named as inside the templates folder: no path of the appliance.</summary>
+    public string? DetailWithoutPath => Error is null || File is null ? Detail
+        : new TemplateProblem(TemplateProblem.NameInFolder(File), Line, Column, Error).ToString();
+
+    public static RenderResult Ok(string text) => new(text, null, null, null, null, null);
+
+    public static RenderResult Failed(string template, int? line, string error) => new(null, template, null, line, null, error);
+
+    public static RenderResult Failed(string template, TemplateProblem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return new(null, template, problem.File, problem.Line, problem.Column, problem.Message);
+    }
 }
 
 /// <summary>Renders the templates in the templates folder for one node.</summary>

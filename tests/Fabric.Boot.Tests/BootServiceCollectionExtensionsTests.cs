@@ -46,4 +46,30 @@ public sealed class BootServiceCollectionExtensionsTests
         Assert.Contains(error.Failures, f => f.Contains("RetrySeconds", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("/nonexistent/fabric-templates", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void AddFabricBoot_TemplatesThatDoNotParse_ListsEveryOneWithFileLineAndColumn()
+    {
+        var dir = Directory.CreateTempSubdirectory("fabric-tpl-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "good.ipxe"), "#!ipxe\necho {{ name }}\n");
+            File.WriteAllText(Path.Combine(dir, "bad.ipxe"), "#!ipxe\n\necho {{ name }\n");
+            File.WriteAllText(Path.Combine(dir, "worse.cfg"), "{{ end }}\n");
+            Directory.CreateDirectory(Path.Combine(dir, "partials"));
+            File.WriteAllText(Path.Combine(dir, "partials", "args.sbn"), "x {{ if }}");
+            using var provider = Build(new() { ["Fabric:TemplatesDir"] = dir });
+
+            var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<BootRenderOptions>>().Value);
+
+            Assert.Equal(3, error.Failures.Count());
+            Assert.Contains(error.Failures, f => f.StartsWith($"boot template {Path.Combine(dir, "bad.ipxe")}:3:14: ", StringComparison.Ordinal));
+            Assert.Contains(error.Failures, f => f.StartsWith($"boot template {Path.Combine(dir, "worse.cfg")}:1:", StringComparison.Ordinal));
+            Assert.Contains(error.Failures, f => f.StartsWith($"boot template {Path.Combine(dir, "partials", "args.sbn")}:1:", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -61,7 +61,10 @@ internal static class Fixtures
             Hardware("hnode01", "52:54:00:12:34:01", "10.99.0.21", "aoe:e0.1", new Dictionary<string, string> { ["rack"] = "r1", ["note"] = "rack 4, row B" }),
             [Storage0],
             "tok-hnode01-Zx9"),
-        ["hw-aoe-md"] = Context(Hardware("hnode02", "52:54:00:12:34:02", "10.99.0.22", "aoe-md:e0.2,e1.1"), [Storage0, Storage1], "tok-hnode02-Qq1"),
+        ["hw-aoe-md"] = Context(
+            Hardware("hnode02", "52:54:00:12:34:02", "10.99.0.22", "aoe-md:e0.2,e1.1", new Dictionary<string, string> { ["fabric.timeout"] = "90" }),
+            [Storage0, Storage1],
+            "tok-hnode02-Qq1"),
         ["hw-nfs"] = Context(Hardware("hnode03", "52:54:00:12:34:03", "10.99.0.23", "nfs:10.99.0.10:/srv/roots/hnode03"), [Storage0], null),
         ["hw-noroot"] = Context(Hardware("hnode04", "52:54:00:12:34:04", "10.99.0.24", null), [], null),
         ["storage"] = Context(Storage0, [], "tok-stor01-Aa7"),

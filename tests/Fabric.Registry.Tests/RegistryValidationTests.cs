@@ -43,6 +43,34 @@ public sealed class RegistryValidationTests : IDisposable
         Assert.Contains(result.Error.Errors, e => e.Field == "mac" && e.Reason.Contains("'52:54:zz' is not a MAC address", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("ten")]
+    [InlineData("0")]
+    [InlineData("3601")]
+    public async Task AddNode_BadBootWaitLabel_NamesTheLabel(string value)
+    {
+        var input = Node("h1", "52:54:00:00:00:01") with { Labels = new Dictionary<string, string> { ["fabric.timeout"] = value } };
+
+        var result = await _registry.AddNodeAsync(input, Actor.Admin);
+
+        Assert.False(result.Succeeded);
+        var error = Assert.Single(result.Error.Errors);
+        Assert.Equal("labels.fabric.timeout", error.Field);
+        Assert.Contains("number of seconds", error.Reason, StringComparison.Ordinal);
+        Assert.Null(_registry.FindNode("h1"));
+    }
+
+    [Fact]
+    public async Task AddNode_GoodBootWaitLabel_IsStored()
+    {
+        var input = Node("h1", "52:54:00:00:00:01") with { Labels = new Dictionary<string, string> { ["fabric.timeout"] = "90" } };
+
+        var result = await _registry.AddNodeAsync(input, Actor.Admin);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal("90", result.Value.Labels["fabric.timeout"]);
+    }
+
     [Fact]
     public async Task AddNode_BadRootForHardware_NamesRoot()
     {

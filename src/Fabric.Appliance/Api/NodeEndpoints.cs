@@ -75,8 +75,9 @@ internal static class NodeEndpoints
             return result.Succeeded ? Results.Ok(result.Value.Select(e => e.ToDto()).ToList()) : Problems.From(result.Error);
         }).Produces<List<NodeEventDto>>().ProducesProblem(404);
 
-        nodes.MapGet("/{name}/render/{template}", async (string name, string template, HttpContext context, IBootScripts scripts, CancellationToken cancellationToken) =>
-            await scripts.PreviewAsync(name, template, context.Connection.RemoteIpAddress, cancellationToken))
+        // Anyone may preview; only the admin is shown where a broken template lives on the appliance.
+        nodes.MapGet("/{name}/render/{template}", async (string name, string template, HttpContext context, IBootScripts scripts, AdminToken admin, CancellationToken cancellationToken) =>
+            await scripts.PreviewAsync(name, template, context.Connection.RemoteIpAddress, cancellationToken, withPaths: admin.Matches(Authorization.BearerToken(context))))
             .Produces<string>(200, "text/plain").ProducesProblem(404).ProducesProblem(500);
 
         nodes.MapPost("/{name}/boot-events", async (string name, HttpContext context, BootReports reports, CancellationToken cancellationToken) =>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Fabric.Appliance.Api;
 using Fabric.Appliance.Metrics;
 using Fabric.Boot;
@@ -19,8 +18,9 @@ public interface IBootScripts
     /// <c>Fabric:Discovery:MaxNodes</c>). Never throws: any failure is a script that prints it.</summary>
     Task<(int Status, string Script)> ForMacAsync(string macText, IPAddress? requester, CancellationToken cancellationToken = default);
 
-    /// <summary>A rendered template for a node as an HTTP result (text, or a problem naming template and line).</summary>
-    Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default);
+    /// <summary>A rendered template for a node as an HTTP result (text, or a problem naming template, file, line and column;
+    /// the file as a path on the appliance only when <paramref name="withPaths"/>, for the admin).</summary>
+    Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false);
 }
 
 internal sealed partial class BootScripts(
@@ -59,9 +59,9 @@ internal sealed partial class BootScripts(
             metrics.BootScript(template, rendered.Succeeded);
             if (!rendered.Succeeded)
             {
-                Log.RenderFailed(logger, rendered.Template ?? template, rendered.Line, rendered.Error);
-                var problem = $"cannot render {rendered.Template ?? template}{LineText(rendered.Line)}: {rendered.Error}";
-                return (StatusCodes.Status200OK, ErrorScript(problem, Render(BootTemplates.Error, contexts.For(node, mac, requester))));
+                // The caller is anonymous: the detail (file, line, column) goes to the log, the admin API and the web page.
+                Log.RenderFailed(logger, rendered.Template ?? template, rendered.Detail);
+                return (StatusCodes.Status200OK, ErrorScript(AnonymousRenderError, Render(BootTemplates.Error, contexts.For(node, mac, requester))));
             }
 
             if (node.State != NodeState.Discovered)
@@ -148,7 +148,7 @@ internal sealed partial class BootScripts(
         return lease is not null && lease.Address.Equals(requester);
     }
 
-    public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default)
+        public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false)
     {
         var context = await contexts.ForNodeAsync(name, requester, cancellationToken);
         if (context is null)
@@ -169,12 +169,17 @@ internal sealed partial class BootScripts(
             return Results.Text(rendered.Text, "text/plain; charset=utf-8");
         }
 
-        var where = $"{rendered.Template ?? template}{LineText(rendered.Line)}";
         return Results.Problem(
-            detail: $"{where}: {rendered.Error}",
+            detail: withPaths ? rendered.Detail : rendered.DetailWithoutPath,
             statusCode: StatusCodes.Status500InternalServerError,
             title: "Template error",
-            extensions: new Dictionary<string, object?> { ["template"] = rendered.Template ?? template, ["line"] = rendered.Line });
+            extensions: new Dictionary<string, object?>
+            {
+                ["template"] = rendered.Template ?? template,
+                ["file"] = withPaths || rendered.File is null ? rendered.File : TemplateProblem.NameInFolder(rendered.File),
+                ["line"] = rendered.Line,
+                ["column"] = rendered.Column,
+            });
     }
 
     private RenderResult Render(string template, BootContext context)
@@ -195,7 +200,8 @@ internal sealed partial class BootScripts(
         }
     }
 
-    private static string LineText(int? line) => line is null ? "" : $" line {line}";
+    /// <summary>What an anonymous boot client is told when its script failed to render: no template, path or line.</summary>
+    internal const string AnonymousRenderError = "the boot script of this machine could not be built: the appliance log says why";
 
     /// <summary>An iPXE script that shows the problem and does not boot: the <c>error.ipxe</c> template (which asks
     /// again later) with the problem printed first, or a fixed script when that template cannot be rendered either.</summary>
@@ -210,24 +216,18 @@ internal sealed partial class BootScripts(
         return $"#!ipxe\n{echo}echo This machine will not boot from the network now.\nsleep 30\nexit 1\n";
     }
 
-    private static string Sanitize(string message)
-    {
-        var safe = new StringBuilder(message.Length);
-        foreach (var c in message)
-        {
-            safe.Append(c is '$' or '\r' or '\n' || char.IsControl(c) ? ' ' : c);
-        }
-
-        return safe.ToString();
-    }
+    /// <summary>The message escaped like every value in a boot script (<see cref="BootText"/>), word by word, so it
+    /// stays one <c>echo</c> line whatever it quotes.</summary>
+    private static string Sanitize(string message) =>
+        string.Join(' ', message.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(BootText.Escape));
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Unknown MAC {Mac} registered as {Node} (request from {Requester})")]
         public static partial void Discovered(ILogger logger, MacAddress mac, string node, IPAddress? requester);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Template {Template} line {Line} failed: {Error}")]
-        public static partial void RenderFailed(ILogger logger, string template, int? line, string? error);
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Template {Template} failed: {Problem}")]
+        public static partial void RenderFailed(ILogger logger, string template, string? problem);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Boot script for {Mac} failed")]
         public static partial void BootScriptFailed(ILogger logger, Exception exception, MacAddress mac);

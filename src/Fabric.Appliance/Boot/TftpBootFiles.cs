@@ -40,7 +40,7 @@ internal sealed partial class TftpBootFiles(
             : renderer.Render(template, context);
         if (!rendered.Succeeded)
         {
-            Log.RenderFailed(logger, rendered.Template ?? template, rendered.Line, rendered.Error, mac);
+            Log.RenderFailed(logger, rendered.Template ?? template, rendered.Detail, mac);
             return TftpVirtualFile.NotFound($"cannot render {template} for {mac}");
         }
 
@@ -81,7 +81,7 @@ internal sealed partial class TftpBootFiles(
         [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "TFTP {Path} rendered for node {Node} to {Requester} (token included: {WithToken})")]
         public static partial void Served(ILogger logger, string path, string node, IPAddress requester, bool withToken);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "TFTP template {Template} line {Line} failed for {Mac}: {Error}")]
-        public static partial void RenderFailed(ILogger logger, string template, int? line, string? error, MacAddress mac);
+        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "TFTP template {Template} failed for {Mac}: {Problem}")]
+        public static partial void RenderFailed(ILogger logger, string template, string? problem, MacAddress mac);
     }
 }

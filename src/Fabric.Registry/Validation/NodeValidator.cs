@@ -166,6 +166,10 @@ internal static class NodeValidator
             {
                 errors.Add(new FieldError($"labels.{key}", $"a label value is at most {MaxLabelValueLength} characters without control characters"));
             }
+            else if (key == BootWaitLabel.Key && !BootWaitLabel.TryParse(value, out _))
+            {
+                errors.Add(new FieldError($"labels.{key}", $"'{value}' is not {BootWaitLabel.Rule}"));
+            }
             else
             {
                 result[key] = value;

@@ -290,7 +290,7 @@ public sealed class NodesApiTests : IAsyncLifetime
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.InternalServerError);
         Assert.Equal("broken.ipxe", problem.GetProperty("template").GetString());
         Assert.Equal(3, problem.GetProperty("line").GetInt32());
-        Assert.Contains("broken.ipxe line 3: unknown helper", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("broken.ipxe:3: unknown helper", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

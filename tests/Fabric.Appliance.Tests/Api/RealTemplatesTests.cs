@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fabric.Appliance.Tests.Api;
 
-/// <summary>The appliance with the real Handlebars templates from <c>templates/</c>.</summary>
+/// <summary>The appliance with the real Scriban templates from <c>templates/</c>.</summary>
 public sealed class RealTemplatesTests : IAsyncLifetime
 {
     private ApplianceHost _host = null!;

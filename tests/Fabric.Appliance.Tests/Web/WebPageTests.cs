@@ -93,7 +93,7 @@ public sealed class WebPageTests(WebFixture fixture)
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebFixture.ArtifactsDir, "node.png"), FullPage = true });
 
         await page.ClickAsync(".tabs a:text-is('pxelinux.cfg')");
-        await Assertions.Expect(script).ToContainTextAsync("APPEND console=ttyS0 initrd=initrd.img");
+        await Assertions.Expect(script).ToContainTextAsync("APPEND console=ttyS0 quiet initrd=initrd.img");
     }
 
     [Fact]
