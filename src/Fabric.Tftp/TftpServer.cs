@@ -18,6 +18,9 @@ namespace Fabric.Tftp;
 /// whose client never acknowledged anything (a spoofed or silent request), or else is answered "server busy".
 /// A client that repeats its request (its timer ran out before our answer reached it) while the transfer that
 /// request started has not heard from it yet gets no second transfer: the first one answers it.
+/// One client address holds at most <see cref="TftpServerOptions.MaxTransfersPerClient"/> transfers; a request
+/// beyond that is answered with an ERROR packet (and counted), so one host cannot take every slot. A transfer
+/// whose client acknowledges nothing new for <see cref="TftpServerOptions.MaxIdleSeconds"/> is dropped.
 /// </summary>
 public sealed partial class TftpServer : IAsyncDisposable
 {
@@ -35,6 +38,7 @@ public sealed partial class TftpServer : IAsyncDisposable
     private readonly TftpNegotiationLimits _limits;
     private readonly ConcurrentDictionary<TransferSession, Task> _sessions = new();
     private readonly ConcurrentDictionary<IPEndPoint, ClientRequest> _requests = new();
+    private readonly ClientSlots _clientSlots;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
     private Task? _listener;
@@ -56,7 +60,8 @@ public sealed partial class TftpServer : IAsyncDisposable
         _options = options;
         _logger = logger;
         _clock = timeProvider ?? TimeProvider.System;
-        _files = new TftpFileProvider(options.Root, new TftpFileCache(options.CacheMaxFileBytes, options.CacheMaxTotalBytes), virtualFiles);
+        _files = new TftpFileProvider(options.Root, new TftpFileCache(options.CacheMaxFileBytes, options.CacheMaxTotalBytes), virtualFiles, options.MaxNetasciiBytes);
+        _clientSlots = new ClientSlots(options.MaxTransfersPerClient);
         _metrics = new TftpMetrics(meterFactory, () => ActiveTransfers);
         _limits = new TftpNegotiationLimits(options.MaxBlockSize, options.MaxWindowSize);
     }
@@ -240,8 +245,17 @@ public sealed partial class TftpServer : IAsyncDisposable
             return;
         }
 
+        if (!_clientSlots.TryAcquire(client.Address))
+        {
+            _metrics.ClientLimited();
+            Log.ClientLimited(_logger, client, request!.Filename, _options.MaxTransfersPerClient);
+            Reply(client, TftpErrorCode.NotDefined, "too many transfers from this address");
+            return;
+        }
+
         if (!TryReserve(client))
         {
+            _clientSlots.Release(client.Address);
             Log.Busy(_logger, client, request!.Filename, ActiveTransfers);
             Reply(client, TftpErrorCode.NotDefined, "server busy");
             return;
@@ -314,6 +328,7 @@ public sealed partial class TftpServer : IAsyncDisposable
         finally
         {
             _requests.TryRemove(KeyValuePair.Create(client, entry));
+            _clientSlots.Release(client.Address);
         }
     }
 
@@ -322,7 +337,8 @@ public sealed partial class TftpServer : IAsyncDisposable
         TransferSession? session = null;
         try
         {
-            var opened = await _files.OpenAsync(request.Filename, client, cancellationToken).ConfigureAwait(false);
+            // A netascii conversion is awaited off this thread (the request thread when the file is on disk).
+            var opened = await _files.OpenAsync(request.Filename, client, request.Mode, cancellationToken).ConfigureAwait(false);
             if (opened.Content is null)
             {
                 Reply(client, opened.Code, opened.Message);
@@ -332,21 +348,6 @@ public sealed partial class TftpServer : IAsyncDisposable
             }
 
             var content = opened.Content;
-            if (request.Mode == TftpMode.NetAscii)
-            {
-                if (content.Length > _options.MaxNetasciiBytes)
-                {
-                    content.Dispose();
-                    Reply(client, TftpErrorCode.NotDefined, "file too large for netascii");
-                    Release();
-                    return;
-                }
-
-                var raw = new byte[content.Length];
-                content.Read(0, raw);
-                content.Dispose();
-                content = new MemoryContent(NetAscii.Encode(raw));
-            }
 
             var negotiated = TftpOptionNegotiator.Negotiate(request.Options, content.Length, _limits);
             Socket socket, strangers;
@@ -366,7 +367,7 @@ public sealed partial class TftpServer : IAsyncDisposable
                 client,
                 _clock,
                 request.Filename,
-                channel => new ReadTransfer(content, negotiated, channel, _clock, _options.RetransmitTimeout, _options.MaxRetries));
+                channel => new ReadTransfer(content, negotiated, channel, _clock, _options.RetransmitTimeout, _options.MaxRetries, TimeSpan.FromSeconds(_options.MaxIdleSeconds)));
             session.UnknownTransferId += (s, stranger) => Log.UnknownTransferId(_logger, s.Client, stranger.ToString());
             entry.Session = session;
             _metrics.Started();
