@@ -5,6 +5,7 @@ namespace Fabric.Tftp;
 
 public sealed partial class TftpServer
 {
+    // Every client-supplied string (file names, messages about them) is passed through LogText.Escape first.
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "TFTP listening on {Endpoint}, serving {Root}")]

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Fabric.Core;
 using Fabric.Tftp.Channel;
 using Fabric.Tftp.Commands;
 using Fabric.Tftp.Files;
@@ -241,14 +242,14 @@ public sealed partial class TftpServer : IAsyncDisposable
             // The client's retransmission of a request whose transfer is already answering it. Starting a second
             // transfer would send a second OACK or DATA 1 from another port, which some clients (atftp) abort on.
             _metrics.DuplicateRequest();
-            Log.DuplicateRequest(_logger, client, request!.Filename);
+            Log.DuplicateRequest(_logger, client, LogText.Escape(request!.Filename));
             return;
         }
 
         if (!_clientSlots.TryAcquire(client.Address))
         {
             _metrics.ClientLimited();
-            Log.ClientLimited(_logger, client, request!.Filename, _options.MaxTransfersPerClient);
+            Log.ClientLimited(_logger, client, LogText.Escape(request!.Filename), _options.MaxTransfersPerClient);
             Reply(client, TftpErrorCode.NotDefined, "too many transfers from this address");
             return;
         }
@@ -256,7 +257,7 @@ public sealed partial class TftpServer : IAsyncDisposable
         if (!TryReserve(client))
         {
             _clientSlots.Release(client.Address);
-            Log.Busy(_logger, client, request!.Filename, ActiveTransfers);
+            Log.Busy(_logger, client, LogText.Escape(request!.Filename), ActiveTransfers);
             Reply(client, TftpErrorCode.NotDefined, "server busy");
             return;
         }
@@ -342,7 +343,7 @@ public sealed partial class TftpServer : IAsyncDisposable
             if (opened.Content is null)
             {
                 Reply(client, opened.Code, opened.Message);
-                Log.Refused(_logger, client, request.Filename, (int)opened.Code, opened.Message);
+                Log.Refused(_logger, client, LogText.Escape(request.Filename), (int)opened.Code, LogText.Escape(opened.Message));
                 Release();
                 return;
             }
@@ -366,12 +367,12 @@ public sealed partial class TftpServer : IAsyncDisposable
                 strangers,
                 client,
                 _clock,
-                request.Filename,
+                LogText.Escape(request.Filename),
                 channel => new ReadTransfer(content, negotiated, channel, _clock, _options.RetransmitTimeout, _options.MaxRetries, TimeSpan.FromSeconds(_options.MaxIdleSeconds)));
             session.UnknownTransferId += (s, stranger) => Log.UnknownTransferId(_logger, s.Client, stranger.ToString());
             entry.Session = session;
             _metrics.Started();
-            Log.TransferStarted(_logger, client, request.Filename, content.Length, negotiated.BlockSize, negotiated.WindowSize);
+            Log.TransferStarted(_logger, client, session.File, content.Length, negotiated.BlockSize, negotiated.WindowSize);
             // The first packet leaves now; the transfer's thread is started off this path, because starting a
             // thread waits for the scheduler and on a loaded machine that would hold up every request behind it.
             session.Begin();

@@ -36,7 +36,7 @@ internal sealed partial class TftpBootFiles(
 
         if (context.Node.State == NodeState.Retired)
         {
-            Log.Retired(logger, path, context.Node.Name, requester);
+            Log.Retired(logger, LogText.Escape(path), context.Node.Name, requester);
             return TftpVirtualFile.NotFound("file not found");
         }
 
@@ -50,7 +50,7 @@ internal sealed partial class TftpBootFiles(
             return TftpVirtualFile.NotFound($"cannot render {template} for {mac}");
         }
 
-        Log.Served(logger, path, context.Node.Name, requester, context.BootToken is not null);
+        Log.Served(logger, LogText.Escape(path), context.Node.Name, requester, context.BootToken is not null);
         return TftpVirtualFile.FromContent(Encoding.UTF8.GetBytes(rendered.Text));
     }
 
