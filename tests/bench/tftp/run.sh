@@ -120,7 +120,9 @@ start_server() {
   local a=${addr[$1]}
   case "$1" in
     fabric)
-      ip netns exec "$S" "${pin[@]}" dotnet "$host_dll" --root "$work/root" --endpoint "$a:69" --max-transfers 1000 --no-stdin > "$work/fabric.out" 2>&1 &
+      # Every client runs from one address here, so the per-client limit is lifted to the total, as the peers have none.
+      ip netns exec "$S" "${pin[@]}" dotnet "$host_dll" --root "$work/root" --endpoint "$a:69" --max-transfers 1000 \
+        --max-transfers-per-client 1000 --no-stdin > "$work/fabric.out" 2>&1 &
       pid[$1]=$!
       for _ in $(seq 100); do grep -q LISTENING "$work/fabric.out" 2>/dev/null && break; sleep 0.1; done ;;
     tftpd-hpa)
