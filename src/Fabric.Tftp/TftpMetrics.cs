@@ -17,6 +17,7 @@ internal sealed class TftpMetrics : IDisposable
     private readonly Counter<long> _errors;
     private readonly Counter<long> _malformed;
     private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _clientLimited;
     private readonly Counter<long> _segmentedRuns;
     private readonly Counter<long> _sendErrors;
 
@@ -31,6 +32,7 @@ internal sealed class TftpMetrics : IDisposable
         _errors = _meter.CreateCounter<long>("tftp.errors", "{packet}", "ERROR packets sent, by code");
         _malformed = _meter.CreateCounter<long>("tftp.malformed", "{packet}", "Datagrams dropped as malformed or unexpected");
         _duplicates = _meter.CreateCounter<long>("tftp.requests.repeated", "{packet}", "Repeated requests ignored because their transfer is already answering");
+        _clientLimited = _meter.CreateCounter<long>("tftp.requests.client_limited", "{request}", "Requests refused because their client address already held Fabric:Tftp:MaxTransfersPerClient transfers");
         _segmentedRuns = _meter.CreateCounter<long>("tftp.sends.segmented", "{send}", "Runs of DATA packets handed to the kernel in one segmented send (UDP_SEGMENT)");
         _sendErrors = _meter.CreateCounter<long>("tftp.sends.failed", "{send}", "Sends the kernel refused (lost like a dropped packet; the retransmission timer covers them)");
         _meter.CreateObservableGauge("tftp.transfers.active", activeTransfers, "{transfer}", "Transfers in progress");
@@ -63,6 +65,8 @@ internal sealed class TftpMetrics : IDisposable
     public void Malformed() => _malformed.Add(1);
 
     public void DuplicateRequest() => _duplicates.Add(1);
+
+    public void ClientLimited() => _clientLimited.Add(1);
 
     public void Dispose() => _meter.Dispose();
 }

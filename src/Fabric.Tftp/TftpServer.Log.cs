@@ -5,6 +5,7 @@ namespace Fabric.Tftp;
 
 public sealed partial class TftpServer
 {
+    // Every client-supplied string (file names, messages about them) is passed through LogText.Escape first.
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "TFTP listening on {Endpoint}, serving {Root}")]
@@ -39,6 +40,9 @@ public sealed partial class TftpServer
 
         [LoggerMessage(10, LogLevel.Error, "TFTP socket on {Endpoint} failed")]
         public static partial void FatalSocketError(ILogger logger, Exception exception, EndPoint? endpoint);
+
+        [LoggerMessage(13, LogLevel.Warning, "TFTP {Client} {File}: refused, the address already holds {Limit} transfers")]
+        public static partial void ClientLimited(ILogger logger, IPEndPoint client, string file, int limit);
 
         [LoggerMessage(11, LogLevel.Debug, "TFTP {Client}: datagram from unknown transfer id {Stranger}, answered error 5")]
         public static partial void UnknownTransferId(ILogger logger, IPEndPoint client, string stranger);

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Fabric.Core;
 using Fabric.Tftp.Channel;
 using Fabric.Tftp.Commands;
 using Fabric.Tftp.Files;
@@ -18,6 +19,9 @@ namespace Fabric.Tftp;
 /// whose client never acknowledged anything (a spoofed or silent request), or else is answered "server busy".
 /// A client that repeats its request (its timer ran out before our answer reached it) while the transfer that
 /// request started has not heard from it yet gets no second transfer: the first one answers it.
+/// One client address holds at most <see cref="TftpServerOptions.MaxTransfersPerClient"/> transfers; a request
+/// beyond that is answered with an ERROR packet (and counted), so one host cannot take every slot. A transfer
+/// whose client acknowledges nothing new for <see cref="TftpServerOptions.MaxIdleSeconds"/> is dropped.
 /// </summary>
 public sealed partial class TftpServer : IAsyncDisposable
 {
@@ -35,6 +39,7 @@ public sealed partial class TftpServer : IAsyncDisposable
     private readonly TftpNegotiationLimits _limits;
     private readonly ConcurrentDictionary<TransferSession, Task> _sessions = new();
     private readonly ConcurrentDictionary<IPEndPoint, ClientRequest> _requests = new();
+    private readonly ClientSlots _clientSlots;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
     private Task? _listener;
@@ -56,7 +61,8 @@ public sealed partial class TftpServer : IAsyncDisposable
         _options = options;
         _logger = logger;
         _clock = timeProvider ?? TimeProvider.System;
-        _files = new TftpFileProvider(options.Root, new TftpFileCache(options.CacheMaxFileBytes, options.CacheMaxTotalBytes), virtualFiles);
+        _files = new TftpFileProvider(options.Root, new TftpFileCache(options.CacheMaxFileBytes, options.CacheMaxTotalBytes), virtualFiles, options.MaxNetasciiBytes);
+        _clientSlots = new ClientSlots(options.MaxTransfersPerClient);
         _metrics = new TftpMetrics(meterFactory, () => ActiveTransfers);
         _limits = new TftpNegotiationLimits(options.MaxBlockSize, options.MaxWindowSize);
     }
@@ -236,13 +242,22 @@ public sealed partial class TftpServer : IAsyncDisposable
             // The client's retransmission of a request whose transfer is already answering it. Starting a second
             // transfer would send a second OACK or DATA 1 from another port, which some clients (atftp) abort on.
             _metrics.DuplicateRequest();
-            Log.DuplicateRequest(_logger, client, request!.Filename);
+            Log.DuplicateRequest(_logger, client, LogText.Escape(request!.Filename));
+            return;
+        }
+
+        if (!_clientSlots.TryAcquire(client.Address))
+        {
+            _metrics.ClientLimited();
+            Log.ClientLimited(_logger, client, LogText.Escape(request!.Filename), _options.MaxTransfersPerClient);
+            Reply(client, TftpErrorCode.NotDefined, "too many transfers from this address");
             return;
         }
 
         if (!TryReserve(client))
         {
-            Log.Busy(_logger, client, request!.Filename, ActiveTransfers);
+            _clientSlots.Release(client.Address);
+            Log.Busy(_logger, client, LogText.Escape(request!.Filename), ActiveTransfers);
             Reply(client, TftpErrorCode.NotDefined, "server busy");
             return;
         }
@@ -314,6 +329,7 @@ public sealed partial class TftpServer : IAsyncDisposable
         finally
         {
             _requests.TryRemove(KeyValuePair.Create(client, entry));
+            _clientSlots.Release(client.Address);
         }
     }
 
@@ -322,31 +338,17 @@ public sealed partial class TftpServer : IAsyncDisposable
         TransferSession? session = null;
         try
         {
-            var opened = await _files.OpenAsync(request.Filename, client, cancellationToken).ConfigureAwait(false);
+            // A netascii conversion is awaited off this thread (the request thread when the file is on disk).
+            var opened = await _files.OpenAsync(request.Filename, client, request.Mode, cancellationToken).ConfigureAwait(false);
             if (opened.Content is null)
             {
                 Reply(client, opened.Code, opened.Message);
-                Log.Refused(_logger, client, request.Filename, (int)opened.Code, opened.Message);
+                Log.Refused(_logger, client, LogText.Escape(request.Filename), (int)opened.Code, LogText.Escape(opened.Message));
                 Release();
                 return;
             }
 
             var content = opened.Content;
-            if (request.Mode == TftpMode.NetAscii)
-            {
-                if (content.Length > _options.MaxNetasciiBytes)
-                {
-                    content.Dispose();
-                    Reply(client, TftpErrorCode.NotDefined, "file too large for netascii");
-                    Release();
-                    return;
-                }
-
-                var raw = new byte[content.Length];
-                content.Read(0, raw);
-                content.Dispose();
-                content = new MemoryContent(NetAscii.Encode(raw));
-            }
 
             var negotiated = TftpOptionNegotiator.Negotiate(request.Options, content.Length, _limits);
             Socket socket, strangers;
@@ -365,12 +367,12 @@ public sealed partial class TftpServer : IAsyncDisposable
                 strangers,
                 client,
                 _clock,
-                request.Filename,
-                channel => new ReadTransfer(content, negotiated, channel, _clock, _options.RetransmitTimeout, _options.MaxRetries));
+                LogText.Escape(request.Filename),
+                channel => new ReadTransfer(content, negotiated, channel, _clock, _options.RetransmitTimeout, _options.MaxRetries, TimeSpan.FromSeconds(_options.MaxIdleSeconds)));
             session.UnknownTransferId += (s, stranger) => Log.UnknownTransferId(_logger, s.Client, stranger.ToString());
             entry.Session = session;
             _metrics.Started();
-            Log.TransferStarted(_logger, client, request.Filename, content.Length, negotiated.BlockSize, negotiated.WindowSize);
+            Log.TransferStarted(_logger, client, session.File, content.Length, negotiated.BlockSize, negotiated.WindowSize);
             // The first packet leaves now; the transfer's thread is started off this path, because starting a
             // thread waits for the scheduler and on a loaded machine that would hold up every request behind it.
             session.Begin();

@@ -31,8 +31,16 @@ public sealed record TftpServerOptions
     /// <summary>Bound of the in-memory file cache.</summary>
     public long CacheMaxTotalBytes { get; init; } = 256L << 20;
 
-    /// <summary>Largest file served in netascii mode (converted in memory).</summary>
+    /// <summary>Largest file served in netascii mode (converted in memory once per file version and cached).</summary>
     public long MaxNetasciiBytes { get; init; } = 16L << 20;
+
+    /// <summary>Transfers one client address may hold at once (<c>Fabric:Tftp:MaxTransfersPerClient</c>); a request
+    /// beyond it gets an ERROR packet and is counted, so one host cannot take every slot.</summary>
+    public int MaxTransfersPerClient { get; init; } = 32;
+
+    /// <summary>Seconds a transfer is kept while its client acknowledges nothing new (<c>Fabric:Tftp:MaxIdleSeconds</c>),
+    /// whatever retransmission timeout the client negotiated (RFC 2349 allows up to 255 s per retry).</summary>
+    public int MaxIdleSeconds { get; init; } = 30;
 
     public IReadOnlyList<string> Validate()
     {
@@ -84,6 +92,16 @@ public sealed record TftpServerOptions
         if (MaxNetasciiBytes < 0 || MaxNetasciiBytes > int.MaxValue / 2)
         {
             errors.Add("MaxNetasciiBytes must be between 0 and 1 GiB.");
+        }
+
+        if (MaxTransfersPerClient < 1)
+        {
+            errors.Add("MaxTransfersPerClient must be at least 1.");
+        }
+
+        if (MaxIdleSeconds is < 1 or > 3600)
+        {
+            errors.Add("MaxIdleSeconds must be between 1 and 3600.");
         }
 
         return errors;

@@ -41,10 +41,13 @@ internal sealed class ChainHarness
 
     public DhcpPipeline Pipeline { get; }
 
-    public async Task<(DhcpContext Context, DhcpPacket? Reply)> RunAsync(byte[] datagram, DhcpInterface? iface = null)
+    /// <summary>Where requests come from unless a test says otherwise: a directly attached client's address.</summary>
+    public static readonly IPAddress ClientSource = IPAddress.Parse("10.9.0.150");
+
+    public async Task<(DhcpContext Context, DhcpPacket? Reply)> RunAsync(byte[] datagram, DhcpInterface? iface = null, IPAddress? source = null)
     {
         Assert.True(DhcpPacket.TryParse(datagram, out var request, out var error), error.ToString());
-        var context = await Pipeline.RunAsync(request, iface ?? Iface, CancellationToken.None);
+        var context = await Pipeline.RunAsync(request, iface ?? Iface, source ?? ClientSource, CancellationToken.None);
         var reply = DhcpPipeline.BuildReply(context);
         if (reply is not null)
         {

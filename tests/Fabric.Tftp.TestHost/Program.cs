@@ -4,8 +4,8 @@ using Fabric.Tftp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-// Usage: Fabric.Tftp.TestHost --root DIR --endpoint ADDR:PORT [--max-transfers N] [--timeout-ms N]
-//        [--retries N] [--verbose] [--no-stdin]
+// Usage: Fabric.Tftp.TestHost --root DIR --endpoint ADDR:PORT [--max-transfers N] [--max-transfers-per-client N]
+//        [--max-idle-seconds N] [--timeout-ms N] [--retries N] [--verbose] [--no-stdin]
 // Prints "LISTENING <endpoint>" once bound, then serves until standard input closes (unless --no-stdin) or SIGTERM.
 var options = new TftpServerOptions();
 bool verbose = false;
@@ -23,6 +23,12 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--max-transfers":
             options = options with { MaxTransfers = int.Parse(Next(), CultureInfo.InvariantCulture) };
+            break;
+        case "--max-transfers-per-client":
+            options = options with { MaxTransfersPerClient = int.Parse(Next(), CultureInfo.InvariantCulture) };
+            break;
+        case "--max-idle-seconds":
+            options = options with { MaxIdleSeconds = int.Parse(Next(), CultureInfo.InvariantCulture) };
             break;
         case "--timeout-ms":
             options = options with { RetransmitTimeout = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) };

@@ -10,8 +10,8 @@ namespace Fabric.Appliance.Boot;
 /// HTTP boot: <c>pxelinux.cfg/01-&lt;mac&gt;</c> (template <c>pxelinux.cfg</c>) and <c>grub/grub.cfg-&lt;mac&gt;</c>
 /// or <c>grub/grub.cfg-01-&lt;mac&gt;</c> (template <c>grub.cfg</c>). A node's boot token is rendered only when the
 /// request comes from that node's own address (see <see cref="IBootContextFactory"/>), so naming another node's
-/// MAC yields its file without the secret. An unknown MAC is "file not found", so the client falls back to its
-/// default file.</summary>
+/// MAC yields its file without the secret. An unknown MAC, or a retired node's (not booted, as over HTTP), is
+/// "file not found", so the client falls back to its default file.</summary>
 internal sealed partial class TftpBootFiles(
     IBootContextFactory contexts,
     IServiceProvider services,
@@ -34,6 +34,12 @@ internal sealed partial class TftpBootFiles(
             return TftpVirtualFile.NotFound($"no node has MAC {mac}");
         }
 
+        if (context.Node.State == NodeState.Retired)
+        {
+            Log.Retired(logger, LogText.Escape(path), context.Node.Name, requester);
+            return TftpVirtualFile.NotFound("file not found");
+        }
+
         var renderer = services.GetService<IBootRenderer>();
         var rendered = renderer is null
             ? RenderResult.Failed(template, null, "no boot templates are loaded")
@@ -44,7 +50,7 @@ internal sealed partial class TftpBootFiles(
             return TftpVirtualFile.NotFound($"cannot render {template} for {mac}");
         }
 
-        Log.Served(logger, path, context.Node.Name, requester, context.BootToken is not null);
+        Log.Served(logger, LogText.Escape(path), context.Node.Name, requester, context.BootToken is not null);
         return TftpVirtualFile.FromContent(Encoding.UTF8.GetBytes(rendered.Text));
     }
 
@@ -83,5 +89,8 @@ internal sealed partial class TftpBootFiles(
 
         [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "TFTP template {Template} failed for {Mac}: {Problem}")]
         public static partial void RenderFailed(ILogger logger, string template, string? problem, MacAddress mac);
+
+        [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "TFTP {Path} refused to {Requester}: node {Node} is retired")]
+        public static partial void Retired(ILogger logger, string path, string node, IPAddress requester);
     }
 }

@@ -15,7 +15,7 @@ public static class TftpHosting
     /// Registers the TFTP server as a hosted service when <c>Fabric:Tftp:Endpoint</c> is set (address:port).
     /// It serves <c>Fabric:BootDir</c> (default <c>Fabric:DataDir</c>/boot) plus the <see cref="ITftpVirtualFiles"/>
     /// registered in DI, if any. Optional tuning under <c>Fabric:Tftp</c>: MaxTransfers, RetransmitTimeoutMs,
-    /// MaxRetries, MaxBlockSize, MaxWindowSize, CacheMaxFileBytes, CacheMaxTotalBytes.
+    /// MaxRetries, MaxBlockSize, MaxWindowSize, CacheMaxFileBytes, CacheMaxTotalBytes, MaxTransfersPerClient, MaxIdleSeconds.
     /// Options are validated when the host starts; every error is reported at once.
     /// </summary>
     public static IServiceCollection AddFabricTftp(this IServiceCollection services, IConfiguration configuration)
@@ -67,6 +67,8 @@ public static class TftpHosting
             MaxWindowSize = Int(section, "MaxWindowSize", options.MaxWindowSize, errors),
             CacheMaxFileBytes = Long(section, "CacheMaxFileBytes", options.CacheMaxFileBytes, errors),
             CacheMaxTotalBytes = Long(section, "CacheMaxTotalBytes", options.CacheMaxTotalBytes, errors),
+            MaxTransfersPerClient = Int(section, "MaxTransfersPerClient", options.MaxTransfersPerClient, errors),
+            MaxIdleSeconds = Int(section, "MaxIdleSeconds", options.MaxIdleSeconds, errors),
         };
         return options;
     }

@@ -1,12 +1,16 @@
+using Fabric.Core;
+
 namespace Fabric.Cli.Output;
 
-/// <summary>A plain text table with left-aligned columns, for people.</summary>
+/// <summary>A plain text table with left-aligned columns, for people. Every cell is escaped
+/// (<see cref="LogText.Escape"/>): text that came from nodes or clients (boot-report messages, labels) cannot start a
+/// new line or send escape sequences to the terminal. JSON output (<c>-o json</c>) keeps text as it is.</summary>
 internal static class Table
 {
     public static void Write(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
     {
         var all = new List<IReadOnlyList<string?>> { headers };
-        all.AddRange(rows);
+        all.AddRange(rows.Select(row => (IReadOnlyList<string?>)[.. row.Select(LogText.Escape)]));
         var widths = new int[headers.Count];
         foreach (var row in all)
         {
@@ -27,7 +31,7 @@ internal static class Table
     /// <summary><c>key: value</c> lines.</summary>
     public static void WriteFields(TextWriter output, IEnumerable<(string Key, string? Value)> fields)
     {
-        var list = fields.Where(f => !string.IsNullOrEmpty(f.Value)).ToList();
+        var list = fields.Where(f => !string.IsNullOrEmpty(f.Value)).Select(f => (f.Key, Value: LogText.Escape(f.Value))).ToList();
         int width = list.Count == 0 ? 0 : list.Max(f => f.Key.Length) + 1;
         foreach (var (key, value) in list)
         {

@@ -29,11 +29,15 @@ public sealed class DhcpReply
 }
 
 /// <summary>One request travelling through the handler chain.</summary>
-public sealed class DhcpContext(DhcpPacket request, DhcpInterface iface)
+/// <param name="source">The UDP source address the datagram came from (a relay agent's when relayed).</param>
+public sealed class DhcpContext(DhcpPacket request, DhcpInterface iface, IPAddress source)
 {
     public DhcpPacket Request { get; } = request;
 
     public DhcpInterface Interface { get; } = iface;
+
+    /// <summary>The UDP source address of the datagram (not giaddr, which the sender writes itself).</summary>
+    public IPAddress Source { get; } = source;
 
     public MacAddress Mac { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using Fabric.Core;
 using Fabric.Dhcp.Leases;
@@ -28,9 +29,10 @@ internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
         return new DhcpPipeline(chain);
     }
 
-    public async ValueTask<DhcpContext> RunAsync(DhcpPacket request, DhcpInterface iface, CancellationToken cancellationToken)
+    /// <param name="source">The datagram's UDP source address.</param>
+    public async ValueTask<DhcpContext> RunAsync(DhcpPacket request, DhcpInterface iface, IPAddress source, CancellationToken cancellationToken)
     {
-        var context = new DhcpContext(request, iface);
+        var context = new DhcpContext(request, iface, source);
         foreach (var handler in Handlers)
         {
             if (await handler.HandleAsync(context, cancellationToken).ConfigureAwait(false) == HandlerResult.Stop)

@@ -1,3 +1,4 @@
+using System.Net;
 using Fabric.Core;
 using Fabric.Dhcp.Netboot;
 using Fabric.Dhcp.Protocol;
@@ -5,7 +6,9 @@ using Fabric.Dhcp.Protocol;
 namespace Fabric.Dhcp.Handlers;
 
 /// <summary>Checks a parsed request before anything acts on it: BOOTREQUEST, an Ethernet chaddr that can
-/// name one NIC, relay trust (RFC 3046 2.1 and 5: option 82 only from trusted relays).</summary>
+/// name one NIC, relay trust (RFC 3046 2.1 and 5: option 82 only from trusted relays). A relayed request
+/// (giaddr set) is trusted only when giaddr AND the datagram's UDP source address are both trusted relays:
+/// giaddr is a field any client can write, the source address is what the network delivered.</summary>
 internal sealed class RequestValidationHandler(IReadOnlySet<uint> trustedRelays) : IDhcpHandler
 {
     public ValueTask<HandlerResult> HandleAsync(DhcpContext context, CancellationToken cancellationToken) =>
@@ -39,7 +42,7 @@ internal sealed class RequestValidationHandler(IReadOnlySet<uint> trustedRelays)
         bool hasRelayInfo = req.Options.Contains(DhcpOptionCode.RelayAgentInformation);
         if (req.GatewayAddress != 0)
         {
-            if (!trustedRelays.Contains(req.GatewayAddress))
+            if (!trustedRelays.Contains(req.GatewayAddress) || !IsTrusted(context.Source))
             {
                 return context.Drop("untrusted relay");
             }
@@ -61,5 +64,11 @@ internal sealed class RequestValidationHandler(IReadOnlySet<uint> trustedRelays)
         }
 
         return HandlerResult.Continue;
+    }
+
+    private bool IsTrusted(IPAddress source)
+    {
+        var address = source.IsIPv4MappedToIPv6 ? source.MapToIPv4() : source;
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && trustedRelays.Contains(Ipv4.ToUInt32(address));
     }
 }

@@ -213,6 +213,13 @@ internal sealed class LeaseEngine
                 return LeaseDecision.Nak("address not on this network");
             }
 
+            if (q.ClientAddress == 0 && q.Reservation is null && !pool.ByMac.ContainsKey(q.Mac))
+            {
+                // INIT-REBOOT from a client this server has no record of (no lease, no reservation): RFC 2131 4.3.2
+                // says the server MUST remain silent (another server may own the client), and nothing is bound.
+                return LeaseDecision.Ignore("init-reboot from a client with no record");
+            }
+
             var entry = Choose(pool, q with { Requested = address }, now, out string? reason);
             if (entry is null)
             {

@@ -181,7 +181,7 @@ internal sealed partial class DhcpServer : BackgroundService
             return;
         }
 
-        var run = _pipeline.RunAsync(request, iface, ct);
+        var run = _pipeline.RunAsync(request, iface, source.Address, ct);
         var context = run.IsCompletedSuccessfully ? run.Result : run.AsTask().GetAwaiter().GetResult();
         foreach (var anomaly in context.Anomalies)
         {

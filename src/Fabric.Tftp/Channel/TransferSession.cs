@@ -52,6 +52,7 @@ internal sealed class TransferSession : ITransferChannel, IDisposable
 
     public IPEndPoint Client { get; }
 
+    /// <summary>The requested file name as logs show it (escaped).</summary>
     public string File { get; }
 
     public long StartTimestamp { get; }

@@ -20,25 +20,33 @@ public static class NetAscii
     public static byte[] Encode(ReadOnlySpan<byte> source)
     {
         var result = new byte[EncodedLength(source)];
+        EncodeTo(source, result);
+        return result;
+    }
+
+    /// <summary>Encodes <paramref name="source"/> into <paramref name="destination"/> (at least
+    /// <see cref="EncodedLength"/> bytes long); returns the bytes written.</summary>
+    public static int EncodeTo(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
         int o = 0;
         foreach (byte b in source)
         {
             if (b == (byte)'\n')
             {
-                result[o++] = (byte)'\r';
-                result[o++] = (byte)'\n';
+                destination[o++] = (byte)'\r';
+                destination[o++] = (byte)'\n';
             }
             else if (b == (byte)'\r')
             {
-                result[o++] = (byte)'\r';
-                result[o++] = 0;
+                destination[o++] = (byte)'\r';
+                destination[o++] = 0;
             }
             else
             {
-                result[o++] = b;
+                destination[o++] = b;
             }
         }
 
-        return result;
+        return o;
     }
 }

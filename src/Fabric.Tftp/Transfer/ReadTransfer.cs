@@ -41,6 +41,9 @@ internal enum TransferFailure
     ReadError,
     Evicted,
     Stopped,
+
+    /// <summary>The client acknowledged nothing new for longer than the server's idle cap.</summary>
+    Idle,
 }
 
 /// <summary>
@@ -71,6 +74,7 @@ internal sealed class ReadTransfer : IDisposable
     private readonly int _blockSize;
     private readonly int _windowSize;
     private readonly long _timeoutTicks;
+    private readonly long _maxIdleTicks;
     private readonly int _maxRetries;
     private readonly long _lastBlock;
     private readonly byte[]? _oack;
@@ -86,13 +90,17 @@ internal sealed class ReadTransfer : IDisposable
     private long _nextToSend;
     private int _retries;
 
+    // When the transfer started or last moved forward (an ACK of something new).
+    private long _lastProgress;
+
     public ReadTransfer(
         ITftpContent content,
         TftpNegotiatedOptions options,
         ITransferChannel channel,
         TimeProvider clock,
         TimeSpan retransmitTimeout,
-        int maxRetries)
+        int maxRetries,
+        TimeSpan? maxIdle = null)
     {
         _content = content;
         _channel = channel;
@@ -102,6 +110,7 @@ internal sealed class ReadTransfer : IDisposable
         var timeout = options.Timeout ?? retransmitTimeout;
         _timeoutTicks = (long)(timeout.TotalSeconds * clock.TimestampFrequency);
         _maxRetries = maxRetries;
+        _maxIdleTicks = maxIdle is { } idle ? (long)(idle.TotalSeconds * clock.TimestampFrequency) : long.MaxValue;
         _lastBlock = (content.Length / _blockSize) + 1;
         _segment = _blockSize + TftpWire.HeaderLength;
         _runBlocks = Math.Clamp(MaxRunBytes / _segment, 1, Math.Min(_windowSize, MaxRunBlocks));
@@ -137,6 +146,7 @@ internal sealed class ReadTransfer : IDisposable
     /// <summary>Sends the OACK, or the first window when there is nothing to acknowledge.</summary>
     public void Start()
     {
+        _lastProgress = _clock.GetTimestamp();
         if (_oack is not null)
         {
             _windowStart = 0;
@@ -188,6 +198,7 @@ internal sealed class ReadTransfer : IDisposable
             Confirmed = true;
             _windowStart = 1;
             _retries = 0;
+            _lastProgress = _clock.GetTimestamp();
             SendWindow(1);
             return;
         }
@@ -200,6 +211,7 @@ internal sealed class ReadTransfer : IDisposable
 
         Confirmed = true;
         _retries = 0;
+        _lastProgress = _clock.GetTimestamp();
         if (block >= _lastBlock)
         {
             Finish(TransferState.Completed, TransferFailure.None);
@@ -210,11 +222,19 @@ internal sealed class ReadTransfer : IDisposable
         SendWindow(_windowStart);
     }
 
-    /// <summary>Called when the clock may have passed the deadline: resends the window, or gives up.</summary>
+    /// <summary>Called when the clock may have passed the deadline: resends the window, or gives up (too many
+    /// retries, or idle past the server's cap whatever timeout the client asked for).</summary>
     public void OnTimer()
     {
-        if (State != TransferState.Running || _clock.GetTimestamp() < DeadlineTimestamp)
+        long now = _clock.GetTimestamp();
+        if (State != TransferState.Running || now < DeadlineTimestamp)
         {
+            return;
+        }
+
+        if (now - _lastProgress >= _maxIdleTicks)
+        {
+            Finish(TransferState.Failed, TransferFailure.Idle);
             return;
         }
 
@@ -332,10 +352,14 @@ internal sealed class ReadTransfer : IDisposable
     // ACK only and then ignores duplicates, restarting its timer on each one; if that one ACK is lost, only a
     // silence longer than the client's timeout makes it acknowledge again. With the default 1 s timeout and
     // 5 retries the waits are 1, 2, 4, 8, 8 s.
+    // The deadline never lies beyond the idle cap, so a client that asked for a 255 s timeout still loses the transfer
+    // once it has been silent for the cap.
     private void Arm()
     {
         long ceiling = Math.Max(_timeoutTicks, (long)(BackoffCeiling.TotalSeconds * _clock.TimestampFrequency));
-        DeadlineTimestamp = _clock.GetTimestamp() + Math.Min(_timeoutTicks << Math.Min(_retries, 16), ceiling);
+        long deadline = _clock.GetTimestamp() + Math.Min(_timeoutTicks << Math.Min(_retries, 16), ceiling);
+        long idleDeadline = _maxIdleTicks == long.MaxValue ? long.MaxValue : _lastProgress + _maxIdleTicks;
+        DeadlineTimestamp = Math.Min(deadline, idleDeadline);
     }
 
     private void Finish(TransferState state, TransferFailure failure)

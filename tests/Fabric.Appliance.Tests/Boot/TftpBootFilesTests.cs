@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using Fabric.Appliance.Boot;
 using Fabric.Appliance.Security;
@@ -70,6 +71,21 @@ public sealed class TftpBootFilesTests : IAsyncLifetime
     public async Task Pxelinux_UnknownMac_FileNotFound()
     {
         var (exit, text) = await FetchAsync("pxelinux.cfg/01-52-54-00-99-99-99");
+
+        Assert.NotEqual(0, exit);
+        Assert.Empty(text);
+    }
+
+    [Theory]
+    [InlineData("pxelinux.cfg/01-52-54-00-00-00-02")]
+    [InlineData("grub/grub.cfg-01-52-54-00-00-00-02")]
+    public async Task PerNodeFile_RetiredNode_FileNotFound(string remote)
+    {
+        using var admin = _host.AdminClient();
+        var retire = await admin.PatchAsJsonAsync("/api/v1/nodes/hnode02", new { state = "retired" });
+        Assert.True(retire.IsSuccessStatusCode, await retire.Content.ReadAsStringAsync());
+
+        var (exit, text) = await FetchAsync(remote);
 
         Assert.NotEqual(0, exit);
         Assert.Empty(text);

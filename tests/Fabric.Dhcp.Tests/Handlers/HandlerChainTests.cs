@@ -110,10 +110,35 @@ public class HandlerChainTests
     }
 
     [Fact]
+    public async Task Request_InitRebootClientWithNoRecord_NoReplyNothingWritten()
+    {
+        var h = new ChainHarness();
+        var (ctx, reply) = await h.RunAsync(new Wire(RandomMac(5)).Type(3).Opt(50, 10, 9, 0, 150).Bytes());
+        Assert.Null(reply);
+        Assert.Null(ctx.Commit);
+        Assert.Null(ctx.Persist);
+        Assert.NotNull(ctx.DropReason);
+        Assert.Empty(h.Engine.Snapshot());
+    }
+
+    [Fact]
+    public async Task Discover_GiaddrOfTrustedRelayFromAnotherSource_DroppedNothingOffered()
+    {
+        var h = new ChainHarness();
+        var (ctx, reply) = await h.RunAsync(
+            new Wire(RandomMac(1)).Giaddr(10, 50, 0, 1).Type(1).Opt(82, 1, 2, 0xaa, 0xbb).Bytes(),
+            source: IPAddress.Parse("10.9.0.77"));
+        Assert.Null(reply);
+        Assert.Equal("untrusted relay", ctx.DropReason);
+        Assert.Equal(0, h.Engine.OutstandingOffers);
+        Assert.Empty(h.Engine.Snapshot());
+    }
+
+    [Fact]
     public async Task Discover_RelayedFromTrustedRelay_FarNetworkAndOption82EchoedLast()
     {
         var h = new ChainHarness();
-        var (_, reply) = await h.RunAsync(new Wire(RandomMac(1)).Giaddr(10, 50, 0, 1).Type(1).Opt(82, 1, 2, 0xaa, 0xbb).Bytes());
+        var (_, reply) = await h.RunAsync(new Wire(RandomMac(1)).Giaddr(10, 50, 0, 1).Type(1).Opt(82, 1, 2, 0xaa, 0xbb).Bytes(), source: IPAddress.Parse("10.50.0.1"));
         Assert.Equal("10.50.0.100", DhcpPacket.ToAddress(reply!.YourAddress).ToString());
         Assert.Equal(new byte[] { 1, 2, 0xaa, 0xbb }, reply.Options.Get(82));
         Assert.Equal(82, reply.Options.All[^1].Code);

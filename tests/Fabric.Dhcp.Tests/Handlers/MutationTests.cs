@@ -143,7 +143,7 @@ public class MutationTests
             return 0;
         }
 
-        var pending = h.Pipeline.RunAsync(request, ChainHarness.Iface, CancellationToken.None);
+        var pending = h.Pipeline.RunAsync(request, ChainHarness.Iface, ChainHarness.ClientSource, CancellationToken.None);
         var context = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
         var reply = DhcpPipeline.BuildReply(context);
         if (reply is not null)

@@ -123,7 +123,50 @@ public class LeaseEngineTests
         var e = Engine();
         var net = Net();
         var a = Dora(e, net, Mac(1));
+        Dora(e, net, Mac(2));
         Assert.Equal(LeaseOutcome.Nak, e.Request(Q(net, Mac(2), requested: a)).Outcome);
+    }
+
+    [Fact]
+    public void Request_InitRebootNoRecordOfClient_SilentAndNothingToStore()
+    {
+        // RFC 2131 4.3.2: a server with no record of an INIT-REBOOT client MUST remain silent.
+        var e = Engine();
+        var net = Net();
+        var free = e.Request(Q(net, Mac(5), requested: Ip("10.9.0.101")));
+        Dora(e, net, Mac(1));
+        var taken = e.Request(Q(net, Mac(6), requested: Ip("10.9.0.100")));
+
+        Assert.Equal(LeaseOutcome.Ignore, free.Outcome);
+        Assert.Null(free.Persist);
+        Assert.Equal(LeaseOutcome.Ignore, taken.Outcome);
+        Assert.Null(taken.Persist);
+        Assert.Equal(Mac(1), Assert.Single(e.Snapshot()).Mac);
+    }
+
+    [Fact]
+    public void Request_InitRebootReservedNodeWithoutLease_AckOwnAddressNakOther()
+    {
+        // A reservation is the server's record of the client: it is answered, not left to time out.
+        var mac = Mac(1);
+        var node = NodeAt("hnode01", mac, "10.9.0.20");
+        var e = Engine();
+        var net = Net(serveUnknown: false);
+
+        Assert.Equal(LeaseOutcome.Nak, e.Request(Q(net, mac, requested: Ip("10.9.0.21"), node: node)).Outcome);
+        var own = e.Request(Q(net, mac, requested: Ip("10.9.0.20"), node: node));
+        Assert.Equal(LeaseOutcome.Ack, own.Outcome);
+        Assert.Equal(Ip("10.9.0.20"), own.Address);
+    }
+
+    [Fact]
+    public void Request_InitRebootAfterRelease_AckSameAddress()
+    {
+        var e = Engine();
+        var net = Net();
+        var a = Dora(e, net, Mac(1));
+        e.Release(Q(net, Mac(1), ciaddr: a));
+        Assert.Equal(LeaseOutcome.Ack, e.Request(Q(net, Mac(1), requested: a)).Outcome);
     }
 
     [Fact]
@@ -294,8 +337,11 @@ public class LeaseEngineTests
         var a = Dora(e, net, Mac(1));
         var e2 = Engine();
         e2.Restore(e.Snapshot());
-        Assert.Equal(LeaseOutcome.Nak, e2.Request(Q(net, Mac(2), requested: a)).Outcome);
+        var other = e2.Request(Q(net, Mac(2), requested: a));
+        Assert.Equal(LeaseOutcome.Ignore, other.Outcome);
+        Assert.Null(other.Persist);
         Assert.NotEqual(a, e2.Discover(Q(net, Mac(2))).Address);
+        Assert.Equal(LeaseOutcome.Nak, e2.Request(Q(net, Mac(2), requested: a)).Outcome);
         Assert.Equal(a, e2.Discover(Q(net, Mac(1))).Address);
     }
 }

@@ -149,6 +149,57 @@ public sealed partial class DhcpClientTests
     }
 
     [Fact]
+    public async Task Dhclient_InitRebootWithLeaseFromElsewhere_ServerSilentThenDiscover()
+    {
+        // dhclient remembers 10.78.5.5 from a lease this server never gave: it asks for it in INIT-REBOOT.
+        // RFC 2131 4.3.2: with no record of the client the server stays silent; the client then falls back to
+        // DISCOVER, and nothing is bound without the server's own OFFER.
+        await using var lab = new DhcpLab("initreboot");
+        await lab.SetUpAsync(clientMac: "52:54:00:77:00:01");
+        await lab.StartServerAsync();
+        var conf = Path.Combine(lab.Dir, "dhclient.conf");
+        File.WriteAllText(conf, """
+            reboot 3;
+            request subnet-mask, broadcast-address, routers;
+            """);
+        var leases = Path.Combine(lab.Dir, "dhclient.leases");
+        File.WriteAllText(leases, $$"""
+            lease {
+              interface "{{DhcpLab.ClientIf}}";
+              fixed-address 10.78.5.5;
+              option subnet-mask 255.255.0.0;
+              option dhcp-server-identifier 10.78.0.1;
+              renew 4 2037/01/01 00:00:00;
+              rebind 4 2037/01/01 00:00:00;
+              expire 4 2037/01/01 00:00:00;
+            }
+
+            """);
+        var script = lab.WriteScript("dhclient.sh", """
+            case "$reason" in
+              BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" ;;
+            esac
+            exit 0
+            """);
+        string[] common = ["-4", "-cf", conf, "-sf", script, "-lf", leases, "-pf", Path.Combine(lab.Dir, "dhclient.pid"), DhcpLab.ClientIf];
+
+        var (exit, _, err) = await DhcpLab.RunAsync(lab.ClientNs, TimeSpan.FromSeconds(60), "dhclient", ["-1", "-v", .. common]);
+        await DhcpLab.RunAsync(lab.ClientNs, Long, "dhclient", ["-x", .. common]);
+
+        Assert.True(exit == 0, err);
+        var lines = err.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("DHCP", StringComparison.Ordinal)).ToList();
+        // No answer to the INIT-REBOOT REQUEST (sent once or more): the next thing the client does is DISCOVER, and
+        // it is bound only after an OFFER and a REQUEST in SELECTING state (it may still get the address it asked for).
+        int discover = lines.FindIndex(l => l.StartsWith("DHCPDISCOVER", StringComparison.Ordinal));
+        Assert.True(discover > 0, err + lab.ServerLog);
+        Assert.All(lines[..discover], l => Assert.StartsWith("DHCPREQUEST for 10.78.5.5", l, StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("DHCPNAK", StringComparison.Ordinal));
+        Assert.True(lines.FindIndex(l => l.StartsWith("DHCPOFFER", StringComparison.Ordinal)) < lines.FindIndex(l => l.StartsWith("DHCPACK", StringComparison.Ordinal)), err);
+        Assert.Equal("52:54:00:77:00:01", Assert.Single(lab.ReadLeases(), r => r.Value.State == "Bound").Value.Mac);
+        Assert.Contains("init-reboot from a client with no record", lab.ServerLog.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Udhcpc_UnknownMacServeUnknownFalse_NoLease()
     {
         await using var lab = new DhcpLab("unknown", serveUnknown: false);

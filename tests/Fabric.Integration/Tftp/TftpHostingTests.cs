@@ -74,6 +74,21 @@ public sealed class TftpHostingTests(TftpServerFixture fixture)
     }
 
     [Fact]
+    public async Task AddFabricTftp_PerClientAndIdleKeysOutOfRange_StartFailsNamingBoth()
+    {
+        using var host = Build(new()
+        {
+            ["Fabric:Tftp:Endpoint"] = "127.0.0.1:0",
+            ["Fabric:BootDir"] = fixture.Files.Root,
+            ["Fabric:Tftp:MaxTransfersPerClient"] = "0",
+            ["Fabric:Tftp:MaxIdleSeconds"] = "0",
+        });
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains("MaxTransfersPerClient", ex.Message);
+        Assert.Contains("MaxIdleSeconds", ex.Message);
+    }
+
+    [Fact]
     public async Task AddFabricTftp_NoBootDir_DefaultsToDataDirBoot()
     {
         string dataDir = Directory.CreateTempSubdirectory("fabric-tftp-data-").FullName;

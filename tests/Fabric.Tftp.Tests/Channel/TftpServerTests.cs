@@ -357,4 +357,22 @@ public sealed class TftpServerTests : IAsyncLifetime
         Assert.Contains("MaxBlockSize", ex.Message);
         Assert.Contains("MaxWindowSize", ex.Message);
     }
+
+    [Fact]
+    public void Constructor_PerClientAndIdleLimitsOutOfRange_ReportsBoth()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new TftpServer(
+            new TftpServerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0), Root = _root.Path, MaxTransfersPerClient = 0, MaxIdleSeconds = 0 },
+            NullLogger<TftpServer>.Instance));
+        Assert.Contains("MaxTransfersPerClient", ex.Message);
+        Assert.Contains("MaxIdleSeconds", ex.Message);
+    }
+
+    [Fact]
+    public void Options_Defaults_32TransfersPerClientAnd30SecondsIdle()
+    {
+        var options = new TftpServerOptions();
+        Assert.Equal(32, options.MaxTransfersPerClient);
+        Assert.Equal(30, options.MaxIdleSeconds);
+    }
 }

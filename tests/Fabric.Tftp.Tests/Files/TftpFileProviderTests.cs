@@ -182,4 +182,61 @@ public sealed class TftpFileProviderTests : IDisposable
         var files = new TestVirtualFiles([]);
         Assert.Equal([5], ReadAll(await Provider(files).OpenAsync("ipxe.efi", Client, default)));
     }
+
+    [Fact]
+    public async Task OpenAsync_NetasciiTwice_ConvertedOnceAndCached()
+    {
+        _root.Write("cfg.txt", "a\nb\rc"u8.ToArray());
+        var provider = Provider();
+
+        var first = ReadAll(await provider.OpenAsync("cfg.txt", Client, TftpMode.NetAscii, default));
+        int entries = provider.Cache.Count;
+        long bytes = provider.Cache.TotalBytes;
+        var second = ReadAll(await provider.OpenAsync("cfg.txt", Client, TftpMode.NetAscii, default));
+
+        Assert.Equal("a\r\nb\r\0c"u8.ToArray(), first);
+        Assert.Equal(first, second);
+        Assert.Equal(2, entries);
+        Assert.Equal(entries, provider.Cache.Count);
+        Assert.Equal(bytes, provider.Cache.TotalBytes);
+        Assert.Equal("a\nb\rc"u8.ToArray(), ReadAll(await provider.OpenAsync("cfg.txt", Client, default)));
+    }
+
+    [Fact]
+    public async Task OpenAsync_NetasciiFileChangedOnDisk_ConvertedAfresh()
+    {
+        string path = _root.Write("cfg.txt", "a\n"u8.ToArray());
+        var provider = Provider();
+        ReadAll(await provider.OpenAsync("cfg.txt", Client, TftpMode.NetAscii, default));
+        File.WriteAllBytes(path, "bb\n"u8.ToArray());
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+
+        Assert.Equal("bb\r\n"u8.ToArray(), ReadAll(await provider.OpenAsync("cfg.txt", Client, TftpMode.NetAscii, default)));
+    }
+
+    [Fact]
+    public async Task OpenAsync_NetasciiLargerThanLimit_ErrorNotConverted()
+    {
+        _root.Write("big.txt", new byte[2000]);
+        var provider = new TftpFileProvider(_root.Path, new TftpFileCache(1 << 20, 4 << 20), null, maxNetasciiBytes: 1000);
+
+        var result = await provider.OpenAsync("big.txt", Client, TftpMode.NetAscii, default);
+
+        Assert.Null(result.Content);
+        Assert.Equal(TftpErrorCode.NotDefined, result.Code);
+        Assert.Contains("netascii", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenAsync_NetasciiLargeFileNotCached_ConvertedFromTheHandle()
+    {
+        var text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("line\n", 40_000)));
+        _root.Write("big.txt", text);
+        var provider = new TftpFileProvider(_root.Path, new TftpFileCache(1000, 4000), null);
+
+        var converted = ReadAll(await provider.OpenAsync("big.txt", Client, TftpMode.NetAscii, default));
+
+        Assert.Equal(Fabric.Tftp.Transfer.NetAscii.Encode(text), converted);
+        Assert.Equal(0, provider.Cache.Count);
+    }
 }

@@ -3,6 +3,7 @@ using Fabric.Tftp.Commands;
 using Fabric.Tftp.Files;
 using Fabric.Tftp.Tests.Commands;
 using Fabric.Tftp.Transfer;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fabric.Tftp.Tests.Transfer;
 
@@ -381,5 +382,44 @@ public class ReadTransferTests
         Assert.Equal(TransferFailure.Stopped, transfer.Failure);
         transfer.OnDatagram(Packets.Ack(1));
         _ = BinaryPrimitives.ReadUInt16BigEndian(Packets.Ack(1));
+    }
+
+    [Fact]
+    public void OnTimer_ClientAskedTimeout255AndFellSilent_FailsIdleAtTheServersCap()
+    {
+        var channel = new RecordingChannel();
+        var clock = new FakeTimeProvider();
+        var options = new TftpNegotiatedOptions(512, 1, TimeSpan.FromSeconds(255), [new("timeout", "255")]);
+        using var transfer = new ReadTransfer(new MemoryContent(Bytes(2000)), options, channel, clock, Timeout, maxRetries: 5, maxIdle: TimeSpan.FromSeconds(30));
+        transfer.Start();
+
+        clock.Advance(TimeSpan.FromSeconds(29));
+        transfer.OnTimer();
+        Assert.Equal(TransferState.Running, transfer.State);
+        Assert.True(transfer.TimeUntilDeadline() <= TimeSpan.FromSeconds(1));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        transfer.OnTimer();
+        Assert.Equal(TransferState.Failed, transfer.State);
+        Assert.Equal(TransferFailure.Idle, transfer.Failure);
+    }
+
+    [Fact]
+    public void OnTimer_ClientAcknowledgesEvery20Seconds_NeverIdle()
+    {
+        var channel = new RecordingChannel();
+        var clock = new FakeTimeProvider();
+        using var transfer = new ReadTransfer(new MemoryContent(Bytes(512 * 6)), TftpNegotiatedOptions.Default, channel, clock, TimeSpan.FromSeconds(25), maxRetries: 5, maxIdle: TimeSpan.FromSeconds(30));
+        transfer.Start();
+        for (ushort block = 1; block <= 6; block++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(20));
+            transfer.OnTimer();
+            Assert.Equal(TransferState.Running, transfer.State);
+            transfer.OnDatagram(Packets.Ack(block));
+        }
+
+        transfer.OnDatagram(Packets.Ack(7));
+        Assert.Equal(TransferState.Completed, transfer.State);
     }
 }

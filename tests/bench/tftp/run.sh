@@ -28,6 +28,35 @@ PIN=${PIN:-}
 pin=(); [ -n "$PIN" ] && pin=(taskset -c "$PIN")
 ATFTPD=${ATFTPD:-/opt/atftpd/root/usr/sbin/atftpd}
 
+# shellcheck source=tests/bench/need.sh
+. "$here/../need.sh"
+need_dotnet
+need ip:iproute2 atftp:atftp
+for s in $SERVERS; do
+  case "$s" in
+    tftpd-hpa) need in.tftpd:tftpd-hpa ;;
+    dnsmasq) need dnsmasq:dnsmasq ;;
+  esac
+done
+[ "$DELAY_MS" = 0 ] || need python3:python3
+[ -z "$PIN" ] || need taskset:util-linux
+# atftpd conflicts with tftpd-hpa (the tests' server) as a Debian package, so the benchmark unpacks it into
+# /opt/atftpd/root instead of installing it (no service, nothing else removed); its libraries are installed.
+if [[ " $SERVERS " == *" atftpd "* ]] && [ ! -x "$ATFTPD" ]; then
+  if [ "$ATFTPD" = /opt/atftpd/root/usr/sbin/atftpd ] && [ "$(id -u)" = 0 ]; then
+    echo "run.sh: unpacking atftpd into /opt/atftpd/root" >&2
+    deb=$(mktemp -d)
+    (cd "$deb" && { apt-get download atftpd >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1; apt-get download atftpd >/dev/null 2>&1; }; }) || true
+    if ls "$deb"/atftpd_*.deb >/dev/null 2>&1; then
+      mkdir -p /opt/atftpd/root
+      dpkg -x "$deb"/atftpd_*.deb /opt/atftpd/root
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libwrap0 libpcre2-8-0 >/dev/null 2>&1 || true
+    fi
+    rm -rf "$deb"
+  fi
+  [ -x "$ATFTPD" ] || { echo "run.sh: missing atftpd at $ATFTPD (Debian package atftpd, unpacked with dpkg -x; or set ATFTPD, or leave it out of SERVERS)" >&2; exit 1; }
+fi
+
 suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 net=$(( (RANDOM % 200) + 20 ))
 S="tftpb-s-$suffix"; C="tftpb-c-$suffix"; M="tftpb-m-$suffix"
@@ -91,7 +120,9 @@ start_server() {
   local a=${addr[$1]}
   case "$1" in
     fabric)
-      ip netns exec "$S" "${pin[@]}" dotnet "$host_dll" --root "$work/root" --endpoint "$a:69" --max-transfers 1000 --no-stdin > "$work/fabric.out" 2>&1 &
+      # Every client runs from one address here, so the per-client limit is lifted to the total, as the peers have none.
+      ip netns exec "$S" "${pin[@]}" dotnet "$host_dll" --root "$work/root" --endpoint "$a:69" --max-transfers 1000 \
+        --max-transfers-per-client 1000 --no-stdin > "$work/fabric.out" 2>&1 &
       pid[$1]=$!
       for _ in $(seq 100); do grep -q LISTENING "$work/fabric.out" 2>/dev/null && break; sleep 0.1; done ;;
     tftpd-hpa)
