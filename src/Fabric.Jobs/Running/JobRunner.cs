@@ -67,11 +67,21 @@ internal sealed partial class JobRunner : BackgroundService, IJobService
         }
         finally
         {
-            // The appliance stops: what runs is interrupted (and can be retried after the restart).
-            var running = _running.Values.ToList();
-            foreach (var job in running)
+            // The appliance stops: what runs is interrupted (and can be retried after the restart). Under the gate,
+            // so no job finishes (and disposes its token) in between.
+            List<RunningJob> running;
+            await _gate.WaitAsync(CancellationToken.None);
+            try
             {
-                job.Interrupt();
+                running = [.. _running.Values];
+                foreach (var job in running)
+                {
+                    job.Interrupt();
+                }
+            }
+            finally
+            {
+                _gate.Release();
             }
 
             await Task.WhenAll(running.Select(r => r.Task ?? Task.CompletedTask));
