@@ -22,6 +22,8 @@ public static class JobsServiceCollectionExtensions
             databasePath(sp),
             sp.GetRequiredService<TimeProvider>().GetUtcNow(),
             new JobStoreOptions(MaxLogLines: sp.GetRequiredService<IOptions<JobsOptions>>().Value.MaxLogLines)));
+        services.AddMetrics();
+        services.TryAddSingleton<JobMetrics>();
         services.TryAddSingleton<JobBroadcast>();
         services.TryAddSingleton<JobRunner>();
         services.TryAddSingleton<IJobService>(sp => sp.GetRequiredService<JobRunner>());

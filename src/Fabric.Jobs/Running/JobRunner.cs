@@ -25,8 +25,12 @@ internal sealed partial class JobRunner : BackgroundService, IJobService
     private readonly HashSet<string> _busyNodes = new(StringComparer.OrdinalIgnoreCase);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public JobRunner(IJobStore store, JobBroadcast broadcast, IEnumerable<IJobHandler> handlers, TimeProvider time, IOptions<JobsOptions> options, ILogger<JobRunner> logger)
+    private readonly JobMetrics _metrics;
+
+    public JobRunner(IJobStore store, JobBroadcast broadcast, IEnumerable<IJobHandler> handlers, TimeProvider time, IOptions<JobsOptions> options, ILogger<JobRunner> logger, JobMetrics? metrics = null)
     {
+        _metrics = metrics ?? new JobMetrics();
+        _metrics.Observe(() => _running.Count);
         _store = store;
         _broadcast = broadcast;
         _time = time;
@@ -67,11 +71,21 @@ internal sealed partial class JobRunner : BackgroundService, IJobService
         }
         finally
         {
-            // The appliance stops: what runs is interrupted (and can be retried after the restart).
-            var running = _running.Values.ToList();
-            foreach (var job in running)
+            // The appliance stops: what runs is interrupted (and can be retried after the restart). Under the gate,
+            // so no job finishes (and disposes its token) in between.
+            List<RunningJob> running;
+            await _gate.WaitAsync(CancellationToken.None);
+            try
             {
-                job.Interrupt();
+                running = [.. _running.Values];
+                foreach (var job in running)
+                {
+                    job.Interrupt();
+                }
+            }
+            finally
+            {
+                _gate.Release();
             }
 
             await Task.WhenAll(running.Select(r => r.Task ?? Task.CompletedTask));
@@ -115,6 +129,7 @@ internal sealed partial class JobRunner : BackgroundService, IJobService
         {
             job = job with { State = Next(job, JobTrigger.Fail), FinishedAt = now, Error = $"this appliance has no handler for job kind '{job.Kind}'" };
             await _store.UpdateAsync(job);
+            _metrics.Finished(job);
             _broadcast.Publish(new JobStateUpdate(job));
             return;
         }
@@ -206,6 +221,7 @@ internal sealed partial class JobRunner : BackgroundService, IJobService
 
             running.Dispose();
             Log.Finished(_logger, final.Id, final.Kind, final.State.Name(), final.Error);
+            _metrics.Finished(final);
             _broadcast.Publish(new JobStateUpdate(final));
         }
         finally
@@ -293,6 +309,7 @@ internal sealed partial class JobRunner : BackgroundService, IJobService
             await _store.UpdateAsync(job, cancellationToken);
             await _store.AppendLogAsync(id, [(now, $"cancelled by {actor} before it started")], cancellationToken);
             Log.Finished(_logger, job.Id, job.Kind, job.State.Name(), null);
+            _metrics.Finished(job);
             _broadcast.Publish(new JobStateUpdate(job));
             return job;
         }

@@ -150,12 +150,24 @@ internal sealed class RunningJob : IJobContext, IDisposable
                 _flushTimer = null;
                 lines = [.. _pendingLog];
                 _pendingLog.Clear();
-                _job = final = finish(_job);
+                final = finish(_job);
             }
 
-            await _store.AppendLogAsync(final.Id, lines);
-            await _store.UpdateAsync(final);
-            Writes++;
+            try
+            {
+                await _store.AppendLogAsync(final.Id, lines);
+                await _store.UpdateAsync(final);
+                Writes++;
+            }
+            finally
+            {
+                // Readers see the final state once it is recorded (or its write failed), never before.
+                lock (_lock)
+                {
+                    _job = final;
+                }
+            }
+
             PublishProgress(final.Progress);
 
             return final;

@@ -99,6 +99,22 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_AfterJobs_FinishedByKindAndStateAndRunning()
+    {
+        var done = await StartWaitAsync(null, seconds: 0);
+        await WaitForAsync(done.Id, j => j.State == "succeeded");
+        var running = await StartWaitAsync("n1", seconds: 3600);
+        await WaitForAsync(running.Id, j => j.State == "running");
+
+        var text = await _host.Client.GetStringAsync("/metrics");
+
+        Assert.True(text.Contains("fabric_jobs_finished_total{kind=\"wait\",state=\"succeeded\"} 1\n", StringComparison.Ordinal), text);
+        Assert.Contains("fabric_jobs_running 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("fabric_jobs_duration_count{kind=\"wait\"} 1\n", text, StringComparison.Ordinal);
+        await _admin.PostAsync($"/api/v1/jobs/{running.Id}/cancel", null);
+    }
+
+    [Fact]
     public async Task Events_FinishedJob_FinalStateAtOnce()
     {
         var job = await StartWaitAsync(null, seconds: 0);
