@@ -306,6 +306,29 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RunAsync_ServerNeverSpeaks_TimesOutEachAttemptThenUnreachable()
+    {
+        // A hung SSH server: the kernel accepts the TCP connection, nothing ever answers.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        await using var pool = NewPool(new RemoteOptions
+        {
+            KeyFolder = fixture.Identity.Folder,
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            ConnectRetries = 1,
+            ConnectRetryDelay = TimeSpan.FromMilliseconds(20),
+        });
+
+        var unreachable = await Assert.ThrowsAsync<RemoteHostException>(() =>
+            pool.For(fixture.Target with { Port = port }).RunAsync(RemoteCommand.Of("true")).WaitAsync(Patience));
+
+        Assert.Equal(RemoteFailure.Unreachable, unreachable.Failure);
+        Assert.Contains($"cannot connect to 127.0.0.1:{port} after 2 attempts", unreachable.Message, StringComparison.Ordinal);
+        Assert.Contains("no SSH answer in time", unreachable.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_KeyNotAuthorized_FailsOnceWithoutRetries()
     {
         var stranger = SshIdentity.LoadOrCreate(Path.Combine(fixture.Scratch(), "ssh"));
