@@ -173,6 +173,23 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RunAsync_PinnedKeyTypeServerLacks_MismatchNotRetried()
+    {
+        await using var pool = NewPool(new RemoteOptions { KeyFolder = fixture.Identity.Folder, ConnectRetryDelay = TimeSpan.FromMilliseconds(20) });
+        var marker = Path.Combine(fixture.Scratch(), "ran");
+        int before = fixture.Server.Connections;
+
+        // The server has only an ed25519 host key; the pin is an ECDSA key (Fabric's own public key will do).
+        var mismatch = await Assert.ThrowsAsync<HostKeyMismatchException>(() =>
+            pool.For(fixture.Target with { PinnedHostKey = fixture.Identity.PublicKey }).RunAsync(RemoteCommand.Of("touch", marker)));
+
+        Assert.Equal(RemoteFailure.HostKeyMismatch, mismatch.Failure);
+        Assert.Contains("the server has no ecdsa-sha2-nistp256 host key (it offers ssh-ed25519)", mismatch.Message, StringComparison.Ordinal);
+        Assert.Equal(1, fixture.Server.Connections - before);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
     public async Task UploadAsync_HostKeyMismatch_WritesNothing()
     {
         await using var pool = NewPool();
