@@ -78,6 +78,23 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RunAsync_LargeOutput_EveryLineStreamedAndTheStartKept()
+    {
+        await using var pool = NewPool();
+        int lines = 0;
+
+        // 40,000 lines of 100 characters: 4 MB, four times what a result keeps.
+        var result = await pool.For(fixture.Target).RunAsync(
+            RemoteCommand.Script("i=0; line=$(printf '%0100d' 0); while [ $i -lt 40000 ]; do echo \"$line\"; i=$((i+1)); done"),
+            new RemoteRunOptions(Output: _ => Interlocked.Increment(ref lines)));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(40_000, lines);
+        Assert.InRange(result.StandardOutput.Length, RemoteCommandResult.MaxCapturedChars, RemoteCommandResult.MaxCapturedChars + 1);
+        Assert.StartsWith(new string('0', 100) + "\n", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_NonZeroExit_ReturnedAndEnsureSuccessThrows()
     {
         await using var pool = NewPool();
