@@ -47,22 +47,40 @@ public class RemoteHostException : Exception
     public string Reason { get; }
 }
 
-/// <summary>The server's host key is not the pinned one. Nothing ran; callers record an event of kind
-/// <see cref="EventKind"/> and fail the job.</summary>
-public sealed class HostKeyMismatchException(string target, HostKey expected, string presentedType, string presentedFingerprint)
-    : RemoteHostException(
-        RemoteFailure.HostKeyMismatch,
-        target,
-        $"host key mismatch: expected {expected.Type} {expected.Fingerprint}, the server presented {presentedType} {presentedFingerprint}; nothing was run")
+/// <summary>The server's host key is not the pinned one, or it has no key of the pinned type. Nothing ran; callers record
+/// an event of kind <see cref="EventKind"/> and fail the job.</summary>
+public sealed class HostKeyMismatchException : RemoteHostException
 {
     /// <summary>The event kind recorded against the node.</summary>
     public const string EventKind = "ssh-host-key-mismatch";
 
-    public HostKey Expected { get; } = expected;
+    /// <summary>The server presented <paramref name="presentedType"/> key <paramref name="presentedFingerprint"/>.</summary>
+    public HostKeyMismatchException(string target, HostKey expected, string presentedType, string presentedFingerprint)
+        : this(target, expected, presentedType, presentedFingerprint,
+            $"host key mismatch: expected {expected.Type} {expected.Fingerprint}, the server presented {presentedType} {presentedFingerprint}; nothing was run")
+    {
+    }
 
-    public string PresentedType { get; } = presentedType;
+    private HostKeyMismatchException(string target, HostKey expected, string presentedType, string presentedFingerprint, string reason)
+        : base(RemoteFailure.HostKeyMismatch, target, reason)
+    {
+        Expected = expected;
+        PresentedType = presentedType;
+        PresentedFingerprint = presentedFingerprint;
+    }
 
-    public string PresentedFingerprint { get; } = presentedFingerprint;
+    public HostKey Expected { get; }
+
+    /// <summary>The type of the key the server presented, or the types it offers when it has none of the pinned type.</summary>
+    public string PresentedType { get; }
+
+    /// <summary>The presented key's fingerprint; empty when the server has no key of the pinned type.</summary>
+    public string PresentedFingerprint { get; }
+
+    /// <summary>The server has no host key of the pinned type (it offers <paramref name="offered"/>).</summary>
+    public static HostKeyMismatchException NoKeyOfPinnedType(string target, HostKey expected, string offered) =>
+        new(target, expected, offered, "",
+            $"host key mismatch: expected {expected.Type} {expected.Fingerprint}, the server has no {expected.Type} host key (it offers {offered}); nothing was run");
 }
 
 /// <summary>A command ran longer than its timeout; its channel was closed and the remote process signalled.</summary>

@@ -43,15 +43,26 @@ internal static class ConnectRetry
         _ => false,
     };
 
-    /// <summary>The innermost message, e.g. "Connection refused".</summary>
+    /// <summary>Why a connection failed, in a few words: the socket error ("Connection refused (ConnectionRefused)"),
+    /// a timeout, or the innermost message.</summary>
     public static string Reason(Exception exception)
     {
         var inner = exception;
-        while (inner.InnerException is not null)
+        for (var e = exception; e is not null; e = e.InnerException)
         {
-            inner = inner.InnerException;
+            if (e is SocketException socket)
+            {
+                return $"{socket.Message} ({socket.SocketErrorCode})";
+            }
+
+            if (e is SshOperationTimeoutException timeout)
+            {
+                return $"no SSH answer in time ({timeout.Message})";
+            }
+
+            inner = e;
         }
 
-        return inner is SocketException socket ? $"{socket.Message} ({socket.SocketErrorCode})" : inner.Message;
+        return inner is OperationCanceledException ? exception.Message : inner.Message;
     }
 }

@@ -15,6 +15,9 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
 {
     private static readonly RemoteRunOptions NoOptions = new();
 
+    /// <summary>SSH.NET's key exchange failure when the server offers no host key algorithm of the pinned type.</summary>
+    private const string NoMatchingHostKey = "No matching host key algorithm";
+
     /// <summary>Runs every command under a small POSIX sh supervisor, because OpenSSH's sshd refuses the SSH "signal"
     /// request for root sessions ("session signalling requires privilege separation") and, without a terminal, does not
     /// stop a command when its channel closes. The command runs in the background in its own session (<c>setsid</c>, when
@@ -306,6 +309,14 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
                     held.Dispose();
                     Log.HostKeyMismatch(_logger, Name, _pin.Fingerprint, HostKey.TypeOf(presented) ?? "?", HostKey.FingerprintOf(presented));
                     throw new HostKeyMismatchException(Name, _pin, HostKey.TypeOf(presented) ?? "unknown", HostKey.FingerprintOf(presented));
+                }
+                catch (SshConnectionException e) when (e.DisconnectReason == Renci.SshNet.Messages.Transport.DisconnectReason.KeyExchangeFailed
+                    && e.Message.StartsWith(NoMatchingHostKey, StringComparison.Ordinal))
+                {
+                    held.Dispose();
+                    var offered = e.Message[NoMatchingHostKey.Length..].Trim().TrimStart('(').TrimEnd(')').Replace("server offers ", "", StringComparison.Ordinal);
+                    Log.HostKeyMismatch(_logger, Name, _pin.Fingerprint, offered, "(no key of the pinned type)");
+                    throw HostKeyMismatchException.NoKeyOfPinnedType(Name, _pin, offered);
                 }
                 catch (SshAuthenticationException e)
                 {

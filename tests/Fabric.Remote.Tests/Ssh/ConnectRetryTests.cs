@@ -75,6 +75,14 @@ public sealed class ConnectRetryTests
     }
 
     [Fact]
+    public void Reason_TimeoutOverCancellation_SaysTimeout()
+    {
+        var error = new SshOperationTimeoutException("Connection has timed out.", new OperationCanceledException());
+
+        Assert.Equal("no SSH answer in time (Connection has timed out.)", ConnectRetry.Reason(error));
+    }
+
+    [Fact]
     public void Reason_WrappedSocketError_InnermostMessage()
     {
         var error = new SshConnectionException("outer", new SocketException((int)SocketError.ConnectionRefused));

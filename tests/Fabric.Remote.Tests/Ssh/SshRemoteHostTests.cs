@@ -78,6 +78,23 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RunAsync_LargeOutput_EveryLineStreamedAndTheStartKept()
+    {
+        await using var pool = NewPool();
+        int lines = 0;
+
+        // 40,000 lines of 100 characters: 4 MB, four times what a result keeps.
+        var result = await pool.For(fixture.Target).RunAsync(
+            RemoteCommand.Script("i=0; line=$(printf '%0100d' 0); while [ $i -lt 40000 ]; do echo \"$line\"; i=$((i+1)); done"),
+            new RemoteRunOptions(Output: _ => Interlocked.Increment(ref lines)));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(40_000, lines);
+        Assert.InRange(result.StandardOutput.Length, RemoteCommandResult.MaxCapturedChars, RemoteCommandResult.MaxCapturedChars + 1);
+        Assert.StartsWith(new string('0', 100) + "\n", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_NonZeroExit_ReturnedAndEnsureSuccessThrows()
     {
         await using var pool = NewPool();
@@ -170,6 +187,23 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
         Assert.False(File.Exists(marker));
         Assert.Equal(1, fixture.Server.Connections - before);
         Assert.DoesNotContain(fixture.Server.Log, line => line.StartsWith("Accepted publickey", StringComparison.Ordinal) && line.Contains("mismatch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_PinnedKeyTypeServerLacks_MismatchNotRetried()
+    {
+        await using var pool = NewPool(new RemoteOptions { KeyFolder = fixture.Identity.Folder, ConnectRetryDelay = TimeSpan.FromMilliseconds(20) });
+        var marker = Path.Combine(fixture.Scratch(), "ran");
+        int before = fixture.Server.Connections;
+
+        // The server has only an ed25519 host key; the pin is an ECDSA key (Fabric's own public key will do).
+        var mismatch = await Assert.ThrowsAsync<HostKeyMismatchException>(() =>
+            pool.For(fixture.Target with { PinnedHostKey = fixture.Identity.PublicKey }).RunAsync(RemoteCommand.Of("touch", marker)));
+
+        Assert.Equal(RemoteFailure.HostKeyMismatch, mismatch.Failure);
+        Assert.Contains("the server has no ecdsa-sha2-nistp256 host key (it offers ssh-ed25519)", mismatch.Message, StringComparison.Ordinal);
+        Assert.Equal(1, fixture.Server.Connections - before);
+        Assert.False(File.Exists(marker));
     }
 
     [Fact]
@@ -303,6 +337,29 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
         Assert.Contains($"127.0.0.1:{port}", unreachable.Message, StringComparison.Ordinal);
         Assert.Contains("after 3 attempts", unreachable.Message, StringComparison.Ordinal);
         Assert.Contains("refused", unreachable.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task RunAsync_ServerNeverSpeaks_TimesOutEachAttemptThenUnreachable()
+    {
+        // A hung SSH server: the kernel accepts the TCP connection, nothing ever answers.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        await using var pool = NewPool(new RemoteOptions
+        {
+            KeyFolder = fixture.Identity.Folder,
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            ConnectRetries = 1,
+            ConnectRetryDelay = TimeSpan.FromMilliseconds(20),
+        });
+
+        var unreachable = await Assert.ThrowsAsync<RemoteHostException>(() =>
+            pool.For(fixture.Target with { Port = port }).RunAsync(RemoteCommand.Of("true")).WaitAsync(Patience));
+
+        Assert.Equal(RemoteFailure.Unreachable, unreachable.Failure);
+        Assert.Contains($"cannot connect to 127.0.0.1:{port} after 2 attempts", unreachable.Message, StringComparison.Ordinal);
+        Assert.Contains("no SSH answer in time", unreachable.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,6 +29,22 @@ if (args.Length == 2 && args[0] == "key")
     return 0;
 }
 
+if (args.Length == 8 && args[0] == "upload")
+{
+    // Fabric.Bench.Ssh upload KEY_FOLDER HOST PORT USER HOST_KEY_FILE LOCAL_FILE REMOTE_PATH: one SFTP upload, MB/s.
+    var uploader = SshIdentity.LoadOrCreate(args[1]);
+    var to = new SshTarget(args[2], int.Parse(args[3], CultureInfo.InvariantCulture), args[4], File.ReadAllText(args[5]).Trim());
+    await using var uploads = RemoteHosts.Create(new RemoteOptions { KeyFolder = uploader.Folder }, uploader);
+    var remote = uploads.For(to);
+    (await remote.RunAsync(RemoteCommand.Of("true"))).EnsureSuccess();
+    await using var file = File.OpenRead(args[6]);
+    long started = Stopwatch.GetTimestamp();
+    await remote.UploadAsync(file, args[7]);
+    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"upload bytes={file.Length} seconds={seconds:0.000} MBps={file.Length / seconds / 1e6:0.0}"));
+    return 0;
+}
+
 if (args.Length is < 7 or > 8 || args[0] != "roundtrip")
 {
     Console.Error.WriteLine("usage: Fabric.Bench.Ssh key KEY_FOLDER | roundtrip KEY_FOLDER HOST PORT USER HOST_KEY_FILE COUNT");
