@@ -77,13 +77,16 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), timeout, "a command timeout is a positive time span of at most 49 days");
         }
+
         await _channels.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var timeoutSource = new CancellationTokenSource(timeout, _time);
+            // The command's time starts when it is sent; connecting has its own timeout and retries.
+            using var timeoutSource = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
-            long started = _time.GetTimestamp();
             using var ssh = await StartAsync(command, linked.Token, cancellationToken).ConfigureAwait(false);
+            long started = _time.GetTimestamp();
+            timeoutSource.CancelAfter(timeout);
             var execution = ssh.Execution;
             var stdout = PumpAsync(ssh.Command.OutputStream, RemoteStream.StandardOutput, options.Output);
             var stderr = PumpAsync(ssh.Command.ExtendedOutputStream, RemoteStream.StandardError, options.Output);

@@ -124,6 +124,27 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RunAsync_TimeoutOnTheInjectedClock_FiresWhenTheClockPassesIt()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var pool = RemoteHosts.Create(new RemoteOptions { KeyFolder = fixture.Identity.Folder }, fixture.Identity, time);
+        var pidFile = Path.Combine(fixture.Scratch(), "pid");
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var run = pool.For(fixture.Target).RunAsync(RemoteCommand.Script("echo $$ > \"$1\"; echo ready; exec sleep 30", pidFile),
+            new RemoteRunOptions(Timeout: TimeSpan.FromMinutes(10), Output: _ => ready.TrySetResult()));
+        await ready.Task.WaitAsync(Patience);
+        time.Advance(TimeSpan.FromMinutes(9));
+        await Task.Delay(300);
+        Assert.False(run.IsCompleted);
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        var timedOut = await Assert.ThrowsAsync<RemoteCommandTimeoutException>(() => run.WaitAsync(Patience));
+        Assert.Equal(TimeSpan.FromMinutes(10), timedOut.Timeout);
+        await AssertProcessEndsAsync(pidFile, fixture.Server);
+    }
+
+    [Fact]
     public async Task RunAsync_Cancelled_StopsRemoteSleep()
     {
         await using var pool = NewPool();
