@@ -1,17 +1,10 @@
 using Fabric.Appliance.Hosting;
-using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 var problems = builder.AddFabricAppliance();
 if (problems.Count > 0)
 {
-    Console.Error.WriteLine("fabric-appliance: cannot start, the settings have problems:");
-    foreach (var problem in problems)
-    {
-        Console.Error.WriteLine($"  {problem}");
-    }
-
-    return 2;
+    return CannotStart(problems);
 }
 
 builder.Services.AddFabricDhcp(builder.Configuration);
@@ -19,24 +12,30 @@ builder.Services.AddFabricTftp(builder.Configuration);
 builder.Services.AddFabricWeb(builder.Configuration);
 
 var app = builder.Build();
-app.MapFabricAppliance();
-app.MapFabricWeb();
 try
 {
+    app.MapFabricAppliance();
+    app.MapFabricWeb();
     await app.RunAsync();
 }
-catch (OptionsValidationException e)
+catch (Exception e) when (SettingsCheck.Describe(e) is { } lines)
 {
-    Console.Error.WriteLine("fabric-appliance: cannot start, the settings have problems:");
-    foreach (var failure in e.Failures)
+    return CannotStart(lines);
+}
+
+return 0;
+
+// Start-up problems are the operator's to fix: one line each, naming the key or the file, and status 2 (the systemd
+// unit does not restart on it). Anything else is a bug and keeps its stack trace.
+static int CannotStart(IReadOnlyList<string> problems)
+{
+    foreach (var problem in problems)
     {
-        Console.Error.WriteLine($"  {failure}");
+        Console.Error.WriteLine($"fabric-appliance: {problem}");
     }
 
     return 2;
 }
-
-return 0;
 
 /// <summary>Entry point, visible to the test host.</summary>
 public partial class Program;

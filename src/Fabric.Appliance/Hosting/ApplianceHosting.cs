@@ -20,13 +20,30 @@ public static class ApplianceHosting
     public static IReadOnlyList<string> AddFabricAppliance(this WebApplicationBuilder builder)
     {
         UseInstalledDefaults(builder);
-        var (options, problems) = FabricOptions.Load(builder.Configuration);
-        if (options is null)
+        var services = builder.Services;
+        services.AddFabricApplianceSettings();
+        services.AddFabricBoot(builder.Configuration);
+        services.AddSingleton(new SettingsSection("Fabric:Boot", typeof(BootRenderOptions)));
+
+        var (values, problems) = SettingsCheck.Run(services, builder.Configuration);
+        if (problems.Count == 0)
+        {
+            var ports = new List<string>();
+            StartupChecks.Ports((HttpOptions)values[typeof(HttpOptions)], (TftpSettings)values[typeof(TftpSettings)], (DhcpSettings)values[typeof(DhcpSettings)], ports);
+            problems = ports;
+        }
+
+        if (problems.Count > 0)
         {
             return problems;
         }
 
-        var services = builder.Services;
+        services.AddSingleton(new ValidatedSettings(values));
+        var options = FabricOptions.From(
+            (ApplianceOptions)values[typeof(ApplianceOptions)],
+            (HttpOptions)values[typeof(HttpOptions)],
+            (TftpSettings)values[typeof(TftpSettings)],
+            (DhcpSettings)values[typeof(DhcpSettings)]);
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IRegistry>(sp =>
@@ -40,7 +57,6 @@ public static class ApplianceHosting
         services.TryAddSingleton<Fabric.Tftp.Files.ITftpVirtualFiles, TftpBootFiles>();
         services.TryAddSingleton<BootReports>();
         services.TryAddSingleton<BootTimeoutService>();
-        services.AddFabricBoot(builder.Configuration);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.AddMetrics();
         services.TryAddSingleton<ApplianceMetrics>();
@@ -51,6 +67,18 @@ public static class ApplianceHosting
         services.AddOpenApi();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         return problems;
+    }
+
+    /// <summary>Registers the appliance's settings, one options class per feature, each bound from its section with a
+    /// validator that reports every problem: <see cref="ApplianceOptions"/> and <see cref="HttpOptions"/> (<c>Fabric</c>,
+    /// <c>Urls</c>), <see cref="DhcpSettings"/> (<c>Fabric:Dhcp</c>), <see cref="TftpSettings"/> (<c>Fabric:Tftp</c>).</summary>
+    public static IServiceCollection AddFabricApplianceSettings(this IServiceCollection services)
+    {
+        services.AddFabricSettings<ApplianceOptions, ApplianceOptionsValidator>(ApplianceOptions.Section).PostConfigure(ApplianceOptions.Resolve);
+        HttpOptions.Add(services);
+        DhcpSettings.Add(services);
+        services.AddFabricSettings<TftpSettings, TftpSettingsValidator>(TftpSettings.Section);
+        return services;
     }
 
     /// <summary>When the appliance runs from another folder (e.g. the repository root), its content root has no
