@@ -34,7 +34,7 @@ internal static class CliApp
 
     public static readonly Option<string?> Token = new("--token", "-t")
     {
-        Description = "Admin token (default: FABRIC_TOKEN, or ./data/admin.token when it exists)",
+        Description = "Admin token or a named API token (default: FABRIC_TOKEN, or ./data/admin.token when it exists)",
         Recursive = true,
     };
 
@@ -48,6 +48,7 @@ internal static class CliApp
             NetworkCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
+            TokenCommands.Create(environment),
         };
 
         var parsed = root.Parse(args);

@@ -49,6 +49,11 @@ public static class ApplianceHosting
         services.TryAddSingleton<IRegistry>(sp =>
             FabricRegistry.Open(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Core.IFabricDirectory>(sp => sp.GetRequiredService<IRegistry>());
+        services.TryAddSingleton(sp =>
+        {
+            sp.GetRequiredService<IRegistry>(); // migrated by the registry first
+            return Registry.Tokens.ApiTokenStores.Open(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName), sp.GetRequiredService<TimeProvider>());
+        });
         services.TryAddSingleton(sp => new AdminToken(options));
         services.TryAddSingleton(sp => new BootTokens(options));
         services.TryAddSingleton<ApplianceUrls>();
@@ -101,6 +106,7 @@ public static class ApplianceHosting
     {
         var options = app.Services.GetRequiredService<FabricOptions>();
         app.Services.GetRequiredService<IRegistry>();
+        app.Services.GetRequiredService<Registry.Tokens.IApiTokenStore>();
         app.Services.GetRequiredService<AdminToken>();
         app.Services.GetRequiredService<BootTokens>();
         var metrics = app.Services.GetRequiredService<ApplianceMetrics>();
@@ -141,6 +147,7 @@ public static class ApplianceHosting
         var api = app.MapGroup("/api/v1");
         api.MapNodeEndpoints();
         api.MapNetworkEndpoints();
+        api.MapTokenEndpoints();
         app.MapBootEndpoints();
         return app;
     }
