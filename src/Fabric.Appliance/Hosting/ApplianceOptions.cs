@@ -1,4 +1,4 @@
-using Fabric.Appliance.Boot;
+using Fabric.Core.Files;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Appliance.Hosting;
@@ -107,22 +107,19 @@ internal sealed class ApplianceOptionsValidator : IValidateOptions<ApplianceOpti
     /// by path or through symbolic links.</summary>
     private static void CheckApart(string dataDir, string bootDir, List<string> problems)
     {
-        var data = SafePath.RealPath(dataDir) ?? dataDir;
-        var boot = SafePath.RealPath(bootDir) ?? bootDir;
+        var data = InsideFolder.RealPath(dataDir) ?? dataDir;
+        var boot = InsideFolder.RealPath(bootDir) ?? bootDir;
         if (data == boot)
         {
             problems.Add($"Fabric:BootDir: '{bootDir}' is the data folder (Fabric:DataDir); boot files are served to anyone, so keep them in a folder of their own, e.g. next to it");
         }
-        else if (IsInside(data, boot))
+        else if (InsideFolder.IsInside(data, boot))
         {
             problems.Add($"Fabric:BootDir: '{bootDir}' lies inside Fabric:DataDir '{dataDir}', which would serve the registry and secrets; use a folder next to it");
         }
-        else if (IsInside(boot, data))
+        else if (InsideFolder.IsInside(boot, data))
         {
             problems.Add($"Fabric:BootDir: '{bootDir}' contains Fabric:DataDir '{dataDir}', which would serve the registry and secrets; use a folder next to it");
         }
     }
-
-    private static bool IsInside(string folder, string path) =>
-        path.StartsWith(folder.EndsWith('/') ? folder : folder + "/", StringComparison.Ordinal);
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Runtime.InteropServices;
+using Fabric.Core.Files;
 using Fabric.Tftp.Commands;
 
 namespace Fabric.Tftp.Files;
@@ -17,7 +17,7 @@ internal readonly record struct TftpOpenResult(ITftpContent? Content, TftpErrorC
 /// all symbolic links followed and must still lie inside the root (error 2 otherwise). Small files come from
 /// <see cref="TftpFileCache"/>; larger ones are read with pread from an open handle (the page cache).
 /// </summary>
-internal sealed partial class TftpFileProvider
+internal sealed class TftpFileProvider
 {
     private readonly string _root;
     private readonly TftpFileCache _cache;
@@ -25,8 +25,7 @@ internal sealed partial class TftpFileProvider
 
     public TftpFileProvider(string root, TftpFileCache cache, ITftpVirtualFiles? virtualFiles)
     {
-        _root = RealPath(Path.GetFullPath(root)) ?? Path.GetFullPath(root);
-        _root = _root.TrimEnd('/');
+        _root = InsideFolder.Canonical(root) ?? Path.GetFullPath(root).TrimEnd('/');
         _cache = cache;
         _virtualFiles = virtualFiles;
     }
@@ -61,16 +60,12 @@ internal sealed partial class TftpFileProvider
         var notFound = path.WasAbsolute
             ? TftpOpenResult.Fail(TftpErrorCode.AccessViolation, "access violation")
             : TftpOpenResult.Fail(TftpErrorCode.FileNotFound, "file not found");
-        string candidate = _root + "/" + path.Relative;
-        string? real = RealPath(candidate);
-        if (real is null)
+        switch (InsideFolder.Resolve(_root, path.Relative, out var real))
         {
-            return notFound;
-        }
-
-        if (!real.StartsWith(_root + "/", StringComparison.Ordinal))
-        {
-            return TftpOpenResult.Fail(TftpErrorCode.AccessViolation, "access violation");
+            case InsideFolderResult.Missing:
+                return notFound;
+            case InsideFolderResult.Outside:
+                return TftpOpenResult.Fail(TftpErrorCode.AccessViolation, "access violation");
         }
 
         if (Directory.Exists(real))
@@ -133,34 +128,4 @@ internal sealed partial class TftpFileProvider
 
         return bytes;
     }
-
-    /// <summary>The canonical path with every symbolic link resolved (realpath(3)); null when it does not exist.</summary>
-    internal static string? RealPath(string path)
-    {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-        {
-            return File.Exists(path) || Directory.Exists(path) ? Path.GetFullPath(path) : null;
-        }
-
-        nint resolved = NativeRealPath(path, 0);
-        if (resolved == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return Marshal.PtrToStringUTF8(resolved);
-        }
-        finally
-        {
-            NativeFree(resolved);
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint NativeRealPath(string path, nint resolved);
-
-    [LibraryImport("libc", EntryPoint = "free")]
-    private static partial void NativeFree(nint pointer);
 }
