@@ -142,10 +142,10 @@ internal sealed partial class BootTimeoutService(IRegistry registry, FabricOptio
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Node {Node} did not report 'up' within {Timeout}; marked failed")]
+        [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Node {Node} did not report 'up' within {Timeout}; marked failed")]
         public static partial void BootTimedOut(ILogger logger, string node, TimeSpan timeout);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Boot timeout sweep failed")]
+        [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "Boot timeout sweep failed")]
         public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }

@@ -156,13 +156,13 @@ internal sealed partial class BootScripts(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Unknown MAC {Mac} registered as {Node} (request from {Requester})")]
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Unknown MAC {Mac} registered as {Node} (request from {Requester})")]
         public static partial void Discovered(ILogger logger, MacAddress mac, string node, IPAddress? requester);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Template {Template} line {Line} failed: {Error}")]
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Template {Template} line {Line} failed: {Error}")]
         public static partial void RenderFailed(ILogger logger, string template, int? line, string? error);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Boot script for {Mac} failed")]
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Boot script for {Mac} failed")]
         public static partial void BootScriptFailed(ILogger logger, Exception exception, MacAddress mac);
     }
 }

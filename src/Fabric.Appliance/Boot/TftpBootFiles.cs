@@ -78,10 +78,10 @@ internal sealed partial class TftpBootFiles(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "TFTP {Path} rendered for node {Node} to {Requester} (token included: {WithToken})")]
+        [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "TFTP {Path} rendered for node {Node} to {Requester} (token included: {WithToken})")]
         public static partial void Served(ILogger logger, string path, string node, IPAddress requester, bool withToken);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "TFTP template {Template} line {Line} failed for {Mac}: {Error}")]
+        [LoggerMessage(EventId = 3202, Level = LogLevel.Error, Message = "TFTP template {Template} line {Line} failed for {Mac}: {Error}")]
         public static partial void RenderFailed(ILogger logger, string template, int? line, string? error, MacAddress mac);
     }
 }

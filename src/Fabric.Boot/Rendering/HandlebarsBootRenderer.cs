@@ -215,13 +215,13 @@ internal sealed partial class HandlebarsBootRenderer : IBootRenderer
         return new CompiledTemplate(name, source, null, error, line);
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Boot template {Template} does not compile (line {Line}): {Error}")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Boot template {Template} does not compile (line {Line}): {Error}")]
     private static partial void LogCompileFailed(ILogger logger, string template, int? line, string error);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Boot template {Template} failed to render (line {Line}): {Error}")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Boot template {Template} failed to render (line {Line}): {Error}")]
     private static partial void LogRenderFailed(ILogger logger, string template, int? line, string error);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Boot templates reloaded from {Directory}: {Count} templates")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Boot templates reloaded from {Directory}: {Count} templates")]
     private static partial void LogReloaded(ILogger logger, string directory, int count);
 
     private readonly record struct FileStamp(string Path, long Length, DateTime Modified)
