@@ -1,4 +1,5 @@
 using Fabric.Core;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fabric.Registry.Tests;
 
@@ -282,7 +283,7 @@ public sealed class RegistryValidationTests : IDisposable
     [Fact]
     public async Task FailStuckBoots_PastTimeout_FailsOnlyStuckNodes()
     {
-        var clock = new TestClock(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         using var dir = new TempDir();
         using var registry = FabricRegistry.Open(dir.Database, clock);
         await registry.AddNodeAsync(Node("slow", "52:54:00:00:00:01"), "admin");

@@ -1,15 +1,5 @@
 namespace Fabric.Registry.Tests;
 
-/// <summary>A clock the test moves by hand.</summary>
-public sealed class TestClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
-
 /// <summary>A throwaway data folder.</summary>
 public sealed class TempDir : IDisposable
 {
