@@ -73,16 +73,21 @@ internal sealed class DhcpSettingsValidator : IValidateOptions<DhcpSettings>
     public ValidateOptionsResult Validate(string? name, DhcpSettings options)
     {
         var problems = new List<string>();
-        var present = NetworkInterface.GetAllNetworkInterfaces().Select(n => n.Name).ToList();
+        var present = NetworkInterface.GetAllNetworkInterfaces();
         foreach (var nic in options.Interfaces)
         {
+            var found = present.FirstOrDefault(n => n.Name == nic);
             if (nic.Length > 15 || nic.Any(c => c is '/' or ':' || char.IsWhiteSpace(c) || char.IsControl(c)))
             {
                 problems.Add($"{S}:Interfaces: '{nic}' is not an interface name");
             }
-            else if (!present.Contains(nic))
+            else if (found is null)
             {
-                problems.Add($"{S}:Interfaces: '{nic}' does not exist here (have: {string.Join(", ", present)})");
+                problems.Add($"{S}:Interfaces: '{nic}' does not exist here (have: {string.Join(", ", present.Select(n => n.Name))})");
+            }
+            else if (!found.GetIPProperties().UnicastAddresses.Any(a => a.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork))
+            {
+                problems.Add($"{S}:Interfaces: '{nic}' has no IPv4 address to serve DHCP from");
             }
         }
 

@@ -19,15 +19,27 @@ public sealed class StartupProblemsTests : IDisposable
 
     private sealed record Run(int ExitCode, IReadOnlyList<string> Errors, string Output);
 
-    private async Task<Run> RunAsync(params string[] args)
+    private Task<Run> RunAsync(params string[] args) => RunInAsync(null, args);
+
+    /// <summary>Runs the appliance, inside network namespace <paramref name="netns"/> when given.</summary>
+    private async Task<Run> RunInAsync(string? netns, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             WorkingDirectory = _root,
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "fabric-appliance.dll"), "--Urls=http://127.0.0.1:0" },
         };
+        if (netns is not null)
+        {
+            foreach (var arg in new[] { "netns", "exec", netns, "dotnet" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fabric-appliance.dll"));
+        start.ArgumentList.Add("--Urls=http://127.0.0.1:0");
         if (!args.Any(a => a.StartsWith("--Fabric:DataDir=", StringComparison.Ordinal)))
         {
             start.ArgumentList.Add($"--Fabric:DataDir={DataDir}");
@@ -117,6 +129,39 @@ public sealed class StartupProblemsTests : IDisposable
         var run = await RunAsync("--Fabric:Dhcp:Interfaces:0=fabric-nope0");
 
         AssertRefused(run, "Fabric:Dhcp:Interfaces: 'fabric-nope0' does not exist here (have: ");
+    }
+
+    [Fact]
+    public async Task Main_DhcpInterfaceWithoutIpv4_NamesTheInterface()
+    {
+        var netns = $"fabric-nov4-{Guid.NewGuid().ToString("N")[..8]}";
+        await ProcessAsync("ip", "netns", "add", netns);
+        try
+        {
+            await ProcessAsync("ip", "-n", netns, "link", "add", "fab0", "type", "veth", "peer", "name", "fab1");
+
+            var run = await RunInAsync(netns, "--Fabric:Dhcp:Interfaces:0=fab0");
+
+            AssertRefused(run, "Fabric:Dhcp:Interfaces: 'fab0' has no IPv4 address to serve DHCP from");
+        }
+        finally
+        {
+            await ProcessAsync("ip", "netns", "del", netns);
+        }
+    }
+
+    private static async Task ProcessAsync(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)}: {error}");
     }
 
     [Fact]
