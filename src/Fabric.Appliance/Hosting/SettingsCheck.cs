@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
@@ -30,8 +29,8 @@ public static class SettingsCheck
             }
         }
 
-        // The validators still run on everything else: values that would not convert are hidden from the binder
-        // (they keep their defaults here), so one bad number does not hide the other problems.
+        // The validators still run on everything else: values that would not convert are hidden from the binder (they
+        // bind as empty here), so one bad number does not hide the other problems.
         var probeConfiguration = new ConfigurationBuilder().AddConfiguration(configuration).AddInMemoryCollection(malformed).Build();
         var probe = new ServiceCollection();
         foreach (var descriptor in services.Where(d => d.ServiceType != typeof(IConfiguration)))
