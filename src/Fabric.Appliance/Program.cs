@@ -1,4 +1,5 @@
 using Fabric.Appliance.Hosting;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 var problems = builder.AddFabricAppliance();
@@ -14,6 +15,9 @@ builder.Services.AddFabricWeb(builder.Configuration);
 var app = builder.Build();
 try
 {
+    // Options registered after the settings check (ValidateOnStart) are validated here, before the host starts, so
+    // their problems are printed as lines below rather than logged by the host with a stack trace.
+    app.Services.GetService<IStartupValidator>()?.Validate();
     app.MapFabricAppliance();
     app.MapFabricWeb();
     await app.RunAsync();
