@@ -2,12 +2,12 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
-using Fabric.Registry.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Tokens;
 
-/// <summary>Named API tokens in table <c>api_tokens</c> of the registry database (migration 0004). Lookups by hash come
+/// <summary>Named API tokens in table <c>api_tokens</c> of the registry database (migration 0004, applied by the registry when
+/// it opens the database; this store only uses the table). Lookups by hash come
 /// from memory; each change is committed before the call returns. A token's last use is written at most once a minute.</summary>
 internal sealed class SqliteApiTokenStore : IApiTokenStore
 {
@@ -27,19 +27,25 @@ internal sealed class SqliteApiTokenStore : IApiTokenStore
         _byHash = byHash;
     }
 
+    /// <summary>Opens the store on the registry database, which the registry has already created and migrated.</summary>
     public static SqliteApiTokenStore Open(string databasePath, TimeProvider time)
     {
-        var connection = SqliteRegistry.OpenConnection(new SqliteConnectionStringBuilder
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = SqliteOpenMode.ReadWrite,
             Pooling = false,
             DefaultTimeout = 30,
         }.ToString());
         try
         {
-            connection.Execute("PRAGMA journal_mode=WAL");
-            Migrator.Apply(connection);
+            connection.Open();
+            connection.Execute("PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+            if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'api_tokens'") == 0)
+            {
+                throw new InvalidOperationException($"'{databasePath}' has no api_tokens table: open the registry (which migrates it) before the token store.");
+            }
+
             var rows = connection.Query<Row>("SELECT name AS Name, sha256 AS Sha256, created_at AS CreatedAt, last_used_at AS LastUsedAt FROM api_tokens");
             var byHash = rows.ToImmutableDictionary(r => Convert.ToHexString(r.Sha256), r => r.ToToken(), StringComparer.Ordinal);
             return new SqliteApiTokenStore(connection, time, byHash);

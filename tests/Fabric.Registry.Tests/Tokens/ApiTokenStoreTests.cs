@@ -155,4 +155,16 @@ public sealed class ApiTokenStoreTests : IDisposable
         Assert.Equal(RegistryErrorKind.NotFound, result.Error!.Kind);
         Assert.Equal("name", Assert.Single(result.Error.Errors).Field);
     }
+
+    [Fact]
+    public void Open_DatabaseTheRegistryHasNotMigrated_ClearError()
+    {
+        using (var connection = new SqliteConnection($"Data Source={_dir.Database};Pooling=False"))
+        {
+            connection.Open();
+        }
+
+        var e = Assert.Throws<InvalidOperationException>(() => ApiTokenStores.Open(_dir.Database, _time));
+        Assert.Contains("open the registry", e.Message, StringComparison.Ordinal);
+    }
 }
