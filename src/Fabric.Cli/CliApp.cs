@@ -34,7 +34,7 @@ internal static class CliApp
 
     public static readonly Option<string?> Token = new("--token", "-t")
     {
-        Description = "Admin token (default: FABRIC_TOKEN, or ./data/admin.token when it exists)",
+        Description = "Admin token or a named API token (default: FABRIC_TOKEN, or ./data/admin.token when it exists)",
         Recursive = true,
     };
 
@@ -50,6 +50,7 @@ internal static class CliApp
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
             SshKeyCommands.Create(environment),
+            TokenCommands.Create(environment),
         };
 
         var parsed = root.Parse(args);

@@ -3,6 +3,7 @@ using Fabric.Core;
 using Fabric.Dhcp.Handlers;
 using Fabric.Dhcp.Leases;
 using Fabric.Dhcp.Protocol;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fabric.Dhcp.Tests;
 
@@ -31,7 +32,7 @@ internal sealed class ChainHarness
         Pipeline = DhcpPipeline.Create(Options, Engine, Directory, Time);
     }
 
-    public FakeTime Time { get; } = new();
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public InMemoryFabricDirectory Directory { get; } = new();
 

@@ -39,9 +39,9 @@ internal static class Lab
 
     public static string Root => RepoRoot.Value;
 
-    /// <summary>The boot artifacts: <c>FABRIC_LAB_BOOT_DIR</c> (set by tests/run), else data/boot.</summary>
+    /// <summary>The boot artifacts: <c>FABRIC_LAB_BOOT_DIR</c> (set by tests/run), else boot (next to data, never inside it).</summary>
     public static string BootDir =>
-        Environment.GetEnvironmentVariable("FABRIC_LAB_BOOT_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Root, "data", "boot");
+        Environment.GetEnvironmentVariable("FABRIC_LAB_BOOT_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Root, "boot");
 
     public static async Task<LabRun> RunAsync(params string[] args)
     {

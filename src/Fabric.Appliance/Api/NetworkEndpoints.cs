@@ -27,7 +27,7 @@ internal static class NetworkEndpoints
             return result.Succeeded
                 ? Results.Created($"/api/v1/networks/{result.Value.Name}", result.Value.ToDto())
                 : Problems.From(result.Error);
-        }).RequireAdminToken().Accepts<CreateNetworkRequest>("application/json").Produces<NetworkDto>(201)
+        }).RequireWriteToken().Accepts<CreateNetworkRequest>("application/json").Produces<NetworkDto>(201)
             .ProducesValidationProblem().ProducesProblem(409);
 
         networks.MapGet("/{name}", (string name, IRegistry registry) =>
@@ -38,7 +38,7 @@ internal static class NetworkEndpoints
         {
             var result = await registry.RemoveNetworkAsync(name, NodeEndpoints.ActorOf(context), cancellationToken);
             return result.Succeeded ? Results.NoContent() : Problems.From(result.Error);
-        }).RequireAdminToken().Produces(204).ProducesProblem(404).ProducesProblem(409);
+        }).RequireWriteToken().Produces(204).ProducesProblem(404).ProducesProblem(409);
 
         api.MapGet("/leases", async (IServiceProvider services, CancellationToken cancellationToken) =>
         {

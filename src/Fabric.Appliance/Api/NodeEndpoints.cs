@@ -43,7 +43,7 @@ internal static class NodeEndpoints
             return result.Succeeded
                 ? Results.Created($"/api/v1/nodes/{result.Value.Name}", result.Value.ToDto())
                 : Problems.From(result.Error);
-        }).RequireAdminToken().Accepts<CreateNodeRequest>("application/json").Produces<NodeDto>(201)
+        }).RequireWriteToken().Accepts<CreateNodeRequest>("application/json").Produces<NodeDto>(201)
             .ProducesValidationProblem().ProducesProblem(409).ProducesProblem(413);
 
         nodes.MapGet("/{name}", (string name, IRegistry registry) =>
@@ -60,14 +60,14 @@ internal static class NodeEndpoints
 
             var result = await registry.UpdateNodeAsync(name, request!.ToChanges() with { Clear = removed }, ActorOf(context), cancellationToken);
             return result.Succeeded ? Results.Ok(result.Value.ToDto()) : Problems.From(result.Error);
-        }).RequireAdminToken().Accepts<PatchNodeRequest>("application/json").Produces<NodeDto>()
+        }).RequireWriteToken().Accepts<PatchNodeRequest>("application/json").Produces<NodeDto>()
             .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
 
         nodes.MapDelete("/{name}", async (string name, HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
         {
             var result = await registry.RemoveNodeAsync(name, ActorOf(context), cancellationToken);
             return result.Succeeded ? Results.NoContent() : Problems.From(result.Error);
-        }).RequireAdminToken().Produces(204).ProducesProblem(404);
+        }).RequireWriteToken().Produces(204).ProducesProblem(404);
 
         nodes.MapGet("/{name}/events", async (string name, IRegistry registry, CancellationToken cancellationToken) =>
         {

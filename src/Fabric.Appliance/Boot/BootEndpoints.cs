@@ -1,5 +1,6 @@
 using Fabric.Appliance.Api;
 using Fabric.Appliance.Hosting;
+using Fabric.Core;
 using Microsoft.AspNetCore.StaticFiles;
 
 namespace Fabric.Appliance.Boot;
@@ -11,15 +12,15 @@ internal static class BootEndpoints
 
     public static IEndpointRouteBuilder MapBootEndpoints(this IEndpointRouteBuilder app)
     {
-        var boot = app.MapGroup("/boot").WithTags("boot");
+        var boot = app.MapGroup(BootUrls.Prefix).WithTags("boot");
 
-        boot.MapGet("/{mac}.ipxe", async (string mac, HttpContext context, IBootScripts scripts, CancellationToken cancellationToken) =>
+        boot.MapGet(BootUrls.ScriptRoute, async (string mac, HttpContext context, IBootScripts scripts, CancellationToken cancellationToken) =>
         {
             var (status, script) = await scripts.ForMacAsync(mac, context.Connection.RemoteIpAddress, cancellationToken);
             return Results.Text(script, "text/plain; charset=utf-8", statusCode: status);
         }).Produces<string>(200, "text/plain");
 
-        boot.MapMethods("/files/{**path}", ["GET", "HEAD"], (string? path, FabricOptions options) =>
+        boot.MapMethods(BootUrls.FilesRoute + "/{**path}", ["GET", "HEAD"], (string? path, FabricOptions options) =>
         {
             if (path is null || !SafePath.TryResolve(options.BootDir, path, out var full) || !File.Exists(full))
             {

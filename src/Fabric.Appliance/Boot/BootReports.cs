@@ -135,10 +135,10 @@ internal sealed partial class BootTimeoutService(IRegistry registry, FabricOptio
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Node {Node} did not report 'up' within {Timeout}; marked failed")]
+        [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Node {Node} did not report 'up' within {Timeout}; marked failed")]
         public static partial void BootTimedOut(ILogger logger, string node, TimeSpan timeout);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Boot timeout sweep failed")]
+        [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "Boot timeout sweep failed")]
         public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }
@@ -181,10 +181,10 @@ internal sealed partial class DiscoverySweepService(IRegistry registry, IOptions
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Discovered node {Node} was not adopted within {Retention}; removed")]
+        [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Discovered node {Node} was not adopted within {Retention}; removed")]
         public static partial void Removed(ILogger logger, string node, TimeSpan retention);
 
-        [LoggerMessage(EventId = 2104, Level = LogLevel.Error, Message = "Discovery sweep failed")]
+        [LoggerMessage(EventId = 3104, Level = LogLevel.Error, Message = "Discovery sweep failed")]
         public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }

@@ -148,7 +148,7 @@ internal sealed partial class BootScripts(
         return lease is not null && lease.Address.Equals(requester);
     }
 
-        public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false)
+    public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false)
     {
         var context = await contexts.ForNodeAsync(name, requester, cancellationToken);
         if (context is null)
@@ -223,19 +223,19 @@ internal sealed partial class BootScripts(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Unknown MAC {Mac} registered as {Node} (request from {Requester})")]
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Unknown MAC {Mac} registered as {Node} (request from {Requester})")]
         public static partial void Discovered(ILogger logger, MacAddress mac, string node, IPAddress? requester);
 
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Template {Template} failed: {Problem}")]
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Template {Template} failed: {Problem}")]
         public static partial void RenderFailed(ILogger logger, string template, string? problem);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Boot script for {Mac} failed")]
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Boot script for {Mac} failed")]
         public static partial void BootScriptFailed(ILogger logger, Exception exception, MacAddress mac);
 
-        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "The registry could not record the boot of {Mac}; the script is served anyway")]
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "The registry could not record the boot of {Mac}; the script is served anyway")]
         public static partial void AuditWriteFailed(ILogger logger, Exception exception, MacAddress mac);
 
-        [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Unknown MAC {Mac} not registered: Fabric:Discovery:MaxNodes nodes are discovered already (request from {Requester})")]
+        [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Unknown MAC {Mac} not registered: Fabric:Discovery:MaxNodes nodes are discovered already (request from {Requester})")]
         public static partial void DiscoveryFull(ILogger logger, MacAddress mac, IPAddress? requester);
     }
 }

@@ -84,13 +84,13 @@ internal sealed partial class TftpBootFiles(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "TFTP {Path} rendered for node {Node} to {Requester} (token included: {WithToken})")]
+        [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "TFTP {Path} rendered for node {Node} to {Requester} (token included: {WithToken})")]
         public static partial void Served(ILogger logger, string path, string node, IPAddress requester, bool withToken);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "TFTP template {Template} failed for {Mac}: {Problem}")]
+        [LoggerMessage(EventId = 3202, Level = LogLevel.Error, Message = "TFTP template {Template} failed for {Mac}: {Problem}")]
         public static partial void RenderFailed(ILogger logger, string template, string? problem, MacAddress mac);
 
-        [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "TFTP {Path} refused to {Requester}: node {Node} is retired")]
+        [LoggerMessage(EventId = 3203, Level = LogLevel.Information, Message = "TFTP {Path} refused to {Requester}: node {Node} is retired")]
         public static partial void Retired(ILogger logger, string path, string node, IPAddress requester);
     }
 }

@@ -20,16 +20,41 @@ public static class ApplianceHosting
     public static IReadOnlyList<string> AddFabricAppliance(this WebApplicationBuilder builder)
     {
         UseInstalledDefaults(builder);
-        var (options, problems) = FabricOptions.Load(builder.Configuration);
-        if (options is null)
+        var services = builder.Services;
+        services.AddFabricApplianceSettings();
+        services.AddFabricBoot(builder.Configuration);
+        services.AddSingleton(new SettingsSection("Fabric:Boot", typeof(BootRenderOptions)));
+        services.AddSingleton(new SettingsSection(Registry.Settings.DiscoveryOptions.Section, typeof(Registry.Settings.DiscoveryOptions)));
+        services.AddSingleton(new SettingsSection(Registry.Settings.EventOptions.Section, typeof(Registry.Settings.EventOptions)));
+        services.AddSingleton(new SettingsSection(Jobs.JobsOptions.Section, typeof(Jobs.JobsOptions)));
+
+        var (values, problems) = SettingsCheck.Run(services, builder.Configuration);
+        if (problems.Count == 0)
+        {
+            var ports = new List<string>();
+            StartupChecks.Ports((HttpOptions)values[typeof(HttpOptions)], (TftpSettings)values[typeof(TftpSettings)], (DhcpSettings)values[typeof(DhcpSettings)], ports);
+            problems = ports;
+        }
+
+        if (problems.Count > 0)
         {
             return problems;
         }
 
-        var services = builder.Services;
+        services.AddSingleton(new ValidatedSettings(values));
+        var options = FabricOptions.From(
+            (ApplianceOptions)values[typeof(ApplianceOptions)],
+            (HttpOptions)values[typeof(HttpOptions)],
+            (TftpSettings)values[typeof(TftpSettings)],
+            (DhcpSettings)values[typeof(DhcpSettings)]);
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddFabricRegistry(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName));
+        services.TryAddSingleton(sp =>
+        {
+            sp.GetRequiredService<IRegistry>(); // migrated by the registry first
+            return Registry.Tokens.ApiTokenStores.Open(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName), sp.GetRequiredService<TimeProvider>());
+        });
         services.TryAddSingleton(sp => new AdminToken(options));
         services.TryAddSingleton(sp => new BootTokens(options));
         services.TryAddSingleton<ApplianceUrls>();
@@ -38,7 +63,6 @@ public static class ApplianceHosting
         services.TryAddSingleton<Fabric.Tftp.Files.ITftpVirtualFiles, TftpBootFiles>();
         services.TryAddSingleton<BootReports>();
         services.TryAddSingleton<BootTimeoutService>();
-        services.AddFabricBoot(builder.Configuration);
         services.AddFabricJobsOn(builder.Configuration, options);
         services.AddFabricRemote(new Remote.RemoteOptions { KeyFolder = Path.Combine(options.DataDir, "ssh") });
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
@@ -53,6 +77,18 @@ public static class ApplianceHosting
         services.AddOpenApi();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         return problems;
+    }
+
+    /// <summary>Registers the appliance's settings, one options class per feature, each bound from its section with a
+    /// validator that reports every problem: <see cref="ApplianceOptions"/> and <see cref="HttpOptions"/> (<c>Fabric</c>,
+    /// <c>Urls</c>), <see cref="DhcpSettings"/> (<c>Fabric:Dhcp</c>), <see cref="TftpSettings"/> (<c>Fabric:Tftp</c>).</summary>
+    public static IServiceCollection AddFabricApplianceSettings(this IServiceCollection services)
+    {
+        services.AddFabricSettings<ApplianceOptions, ApplianceOptionsValidator>(ApplianceOptions.Section).PostConfigure(ApplianceOptions.Resolve);
+        HttpOptions.Add(services);
+        DhcpSettings.Add(services);
+        services.AddFabricSettings<TftpSettings, TftpSettingsValidator>(TftpSettings.Section);
+        return services;
     }
 
     /// <summary>When the appliance runs from another folder (e.g. the repository root), its content root has no
@@ -75,6 +111,7 @@ public static class ApplianceHosting
     {
         var options = app.Services.GetRequiredService<FabricOptions>();
         app.Services.GetRequiredService<IRegistry>();
+        app.Services.GetRequiredService<Registry.Tokens.IApiTokenStore>();
         app.Services.GetRequiredService<AdminToken>();
         app.Services.GetRequiredService<BootTokens>();
         var metrics = app.Services.GetRequiredService<ApplianceMetrics>();
@@ -118,6 +155,7 @@ public static class ApplianceHosting
         api.MapNetworkEndpoints();
         api.MapJobEndpoints();
         api.MapSshKeyEndpoints();
+        api.MapTokenEndpoints();
         app.MapBootEndpoints();
         return app;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Net.Sockets;
 using Fabric.Tftp;
 using Fabric.Tftp.Files;
 
@@ -6,7 +7,8 @@ namespace Fabric.Appliance.Hosting;
 
 /// <summary>Runs <see cref="TftpServer"/> for the lifetime of the host.</summary>
 internal sealed class TftpHostedService(
-    IConfiguration configuration,
+    TftpSettings settings,
+    ApplianceOptions appliance,
     ILogger<TftpServer> logger,
     ITftpVirtualFiles? virtualFiles,
     TimeProvider? timeProvider,
@@ -18,16 +20,22 @@ internal sealed class TftpHostedService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var errors = new List<string>();
-        var options = TftpHosting.ReadOptions(configuration, errors);
-        errors.AddRange(options.Validate().Where(e => options.Endpoint is not null || !e.StartsWith("Endpoint", StringComparison.Ordinal)));
+        var options = settings.ToServerOptions(appliance.BootDir);
+        var errors = options.Validate();
         if (errors.Count > 0)
         {
-            throw new InvalidOperationException("TFTP configuration is invalid: " + string.Join(" ", errors.Distinct()));
+            throw new StartupProblemException(errors.Select(e => $"{TftpSettings.Section}: {e}").ToList());
         }
 
         _server = new TftpServer(options, logger, virtualFiles, timeProvider, meterFactory);
-        await _server.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _server.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new StartupProblemException([$"{TftpSettings.Section}:Endpoint: '{settings.Endpoint}' cannot be listened on: {e.Message}"]);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) =>

@@ -23,9 +23,21 @@ public sealed class ApplianceMetrics
         meter.CreateObservableGauge("fabric_nodes", () => Nodes(services), description: "Registered nodes by state.");
     }
 
+    /// <summary>The methods counted by name; any other is counted as <c>other</c>, so a client cannot grow the label set.</summary>
+    private static readonly HashSet<string> KnownMethods = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+    };
+
+    public const string OtherMethod = "other";
+
+    /// <summary>The label value for a request method: the method in upper case when it is a standard one, else <c>other</c>.</summary>
+    public static string MethodLabel(string method) =>
+        KnownMethods.TryGetValue(method, out var known) ? known : OtherMethod;
+
     public void Request(string method, string route, int status, TimeSpan elapsed)
     {
-        var tags = new TagList { { "method", method }, { "route", route }, { "status", status } };
+        var tags = new TagList { { "method", MethodLabel(method) }, { "route", route }, { "status", status } };
         _requests.Add(1, tags);
         _duration.Record(elapsed.TotalSeconds, tags);
     }

@@ -1,4 +1,5 @@
 using Fabric.Appliance.Api;
+using Fabric.Registry.Tokens;
 
 namespace Fabric.Appliance.Security;
 
@@ -18,7 +19,32 @@ internal static class Authorization
 
     public static void SetActor(HttpContext context, string actor) => context.Items[ActorKey] = actor;
 
-    /// <summary>The endpoint answers 401 unless the request carries the admin token.</summary>
+    /// <summary>The endpoint answers 401 unless the request carries the admin token (actor <c>admin</c>) or a named
+    /// API token (actor <c>token:NAME</c>).</summary>
+    public static RouteHandlerBuilder RequireWriteToken(this RouteHandlerBuilder builder) =>
+        builder.AddEndpointFilter(async (invocation, next) =>
+        {
+            var context = invocation.HttpContext;
+            var token = BearerToken(context);
+            if (context.RequestServices.GetRequiredService<AdminToken>().Matches(token))
+            {
+                SetActor(context, Actors.Admin);
+            }
+            else if (context.RequestServices.GetRequiredService<IApiTokenStore>().Authenticate(token) is { } named)
+            {
+                SetActor(context, Actors.Token(named.Name));
+            }
+            else
+            {
+                return Problems.Unauthorized(context, token is null
+                    ? "writes need 'Authorization: Bearer TOKEN' with the admin token or an API token"
+                    : "the bearer token is not the admin token or a current API token");
+            }
+
+            return await next(invocation);
+        }).ProducesProblem(StatusCodes.Status401Unauthorized);
+
+    /// <summary>The endpoint answers 401 unless the request carries the admin token; named API tokens are refused.</summary>
     public static RouteHandlerBuilder RequireAdminToken(this RouteHandlerBuilder builder) =>
         builder.AddEndpointFilter(async (invocation, next) =>
         {
@@ -28,8 +54,8 @@ internal static class Authorization
             if (!admin.Matches(token))
             {
                 return Problems.Unauthorized(context, token is null
-                    ? "writes need 'Authorization: Bearer TOKEN' with the admin token"
-                    : "the bearer token is not the admin token");
+                    ? "this needs 'Authorization: Bearer TOKEN' with the admin token"
+                    : "this needs the admin token; API tokens cannot manage tokens");
             }
 
             SetActor(context, Actors.Admin);

@@ -4,8 +4,8 @@ using Fabric.Appliance.Hosting;
 
 namespace Fabric.Appliance.Security;
 
-/// <summary>Who made a request: <c>admin</c> (the admin token), <c>node:NAME</c> (a node's boot token),
-/// or <c>anonymous</c>.</summary>
+/// <summary>Who made a request: <c>admin</c> (the admin token), <c>token:NAME</c> (a named API token), <c>node:NAME</c>
+/// (a node's boot token), or <c>anonymous</c>.</summary>
 public static class Actors
 {
     public const string Admin = "admin";
@@ -13,6 +13,8 @@ public static class Actors
     public const string Boot = "boot";
 
     public static string Node(string name) => $"node:{name}";
+
+    public static string Token(string name) => $"token:{name}";
 }
 
 /// <summary>The admin token: <c>Fabric:AdminToken</c> when set, otherwise <c>DataDir/admin.token</c> (created on first start).</summary>

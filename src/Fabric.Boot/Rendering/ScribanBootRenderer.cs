@@ -145,15 +145,15 @@ internal sealed partial class ScribanBootRenderer : IBootRenderer, IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Boot template does not parse: {Problem}")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Boot template does not parse: {Problem}")]
     private static partial void LogBroken(ILogger logger, string problem);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Boot template {Template} failed to render: {Problem}")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Boot template {Template} failed to render: {Problem}")]
     private static partial void LogRenderFailed(ILogger logger, string template, string problem);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Boot templates reloaded from {Directory}: {Count} templates")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Boot templates reloaded from {Directory}: {Count} templates")]
     private static partial void LogReloaded(ILogger logger, string directory, int count);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Edited boot template {Template} refused, the previous version keeps serving: {Problem}")]
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Error, Message = "Edited boot template {Template} refused, the previous version keeps serving: {Problem}")]
     private static partial void LogRefused(ILogger logger, string template, string problem);
 }

@@ -90,9 +90,9 @@ public static class NetbootRules
         switch (kind)
         {
             case BootClientKind.Ipxe:
-                return new BootDecision(kind, $"{baseUrl}/boot/{mac}.ipxe", pxeVendor ? PxeClient : null, false);
+                return new BootDecision(kind, BootUrls.Script(baseUrl, mac.ToString()), pxeVendor ? PxeClient : null, false);
             case BootClientKind.HttpBoot:
-                return new BootDecision(kind, $"{baseUrl}/boot/files/{files.HttpUefi}", HttpClient, false);
+                return new BootDecision(kind, BootUrls.File(baseUrl, files.HttpUefi), HttpClient, false);
             case BootClientKind.Pxe:
                 var file = BootFileForArchitecture(Architecture(options), files);
                 if (file is null)
@@ -102,7 +102,7 @@ public static class NetbootRules
 
                 if (Architecture(options) is 16 or 19)
                 {
-                    return new BootDecision(kind, $"{baseUrl}/boot/files/{file}", pxeVendor ? PxeClient : null, false);
+                    return new BootDecision(kind, BootUrls.File(baseUrl, file), pxeVendor ? PxeClient : null, false);
                 }
 
                 return new BootDecision(kind, file, pxeVendor ? PxeClient : null, true);

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Net;
-using System.Runtime.InteropServices;
+using Fabric.Core.Files;
 using Fabric.Tftp.Commands;
 using Fabric.Tftp.Transfer;
 
@@ -22,7 +22,7 @@ internal readonly record struct TftpOpenResult(ITftpContent? Content, TftpErrorC
 /// conversion is kept in the same cache: a thousand requests for it share one copy, and the thread that reads
 /// requests never waits for a conversion.
 /// </summary>
-internal sealed partial class TftpFileProvider
+internal sealed class TftpFileProvider
 {
     /// <summary>Prefix of the cache keys of netascii conversions; a normalised path never contains NUL.</summary>
     private const string NetAsciiKey = "\0netascii/";
@@ -34,8 +34,7 @@ internal sealed partial class TftpFileProvider
 
     public TftpFileProvider(string root, TftpFileCache cache, ITftpVirtualFiles? virtualFiles, long maxNetasciiBytes = 16L << 20)
     {
-        _root = RealPath(Path.GetFullPath(root)) ?? Path.GetFullPath(root);
-        _root = _root.TrimEnd('/');
+        _root = InsideFolder.Canonical(root) ?? Path.GetFullPath(root).TrimEnd('/');
         _cache = cache;
         _virtualFiles = virtualFiles;
         _maxNetasciiBytes = maxNetasciiBytes;
@@ -160,16 +159,12 @@ internal sealed partial class TftpFileProvider
         var notFound = path.WasAbsolute
             ? TftpOpenResult.Fail(TftpErrorCode.AccessViolation, "access violation")
             : TftpOpenResult.Fail(TftpErrorCode.FileNotFound, "file not found");
-        string candidate = _root + "/" + path.Relative;
-        string? real = RealPath(candidate);
-        if (real is null)
+        switch (InsideFolder.Resolve(_root, path.Relative, out var real))
         {
-            return notFound;
-        }
-
-        if (!real.StartsWith(_root + "/", StringComparison.Ordinal))
-        {
-            return TftpOpenResult.Fail(TftpErrorCode.AccessViolation, "access violation");
+            case InsideFolderResult.Missing:
+                return notFound;
+            case InsideFolderResult.Outside:
+                return TftpOpenResult.Fail(TftpErrorCode.AccessViolation, "access violation");
         }
 
         if (Directory.Exists(real))
@@ -232,34 +227,4 @@ internal sealed partial class TftpFileProvider
 
         return bytes;
     }
-
-    /// <summary>The canonical path with every symbolic link resolved (realpath(3)); null when it does not exist.</summary>
-    internal static string? RealPath(string path)
-    {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
-        {
-            return File.Exists(path) || Directory.Exists(path) ? Path.GetFullPath(path) : null;
-        }
-
-        nint resolved = NativeRealPath(path, 0);
-        if (resolved == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return Marshal.PtrToStringUTF8(resolved);
-        }
-        finally
-        {
-            NativeFree(resolved);
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint NativeRealPath(string path, nint resolved);
-
-    [LibraryImport("libc", EntryPoint = "free")]
-    private static partial void NativeFree(nint pointer);
 }

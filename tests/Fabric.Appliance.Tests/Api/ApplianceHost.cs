@@ -17,11 +17,12 @@ public sealed class ApplianceHost : IAsyncDisposable
 {
     private readonly bool _ownsDataDir;
 
-    private ApplianceHost(WebApplication app, string dataDir, HttpClient client, bool ownsDataDir)
+    private ApplianceHost(WebApplication app, string dataDir, string bootDir, HttpClient client, bool ownsDataDir)
     {
         _ownsDataDir = ownsDataDir;
         App = app;
         DataDir = dataDir;
+        BootDir = bootDir;
         Client = client;
     }
 
@@ -29,7 +30,8 @@ public sealed class ApplianceHost : IAsyncDisposable
 
     public string DataDir { get; }
 
-    public string BootDir => Path.Combine(DataDir, "boot");
+    /// <summary>The boot folder, next to the data folder (never inside it).</summary>
+    public string BootDir { get; }
 
     public Uri BaseAddress => Client.BaseAddress!;
 
@@ -49,7 +51,12 @@ public sealed class ApplianceHost : IAsyncDisposable
         bool owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("fabric-appliance-").FullName;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Testing" });
-        var config = new Dictionary<string, string?> { ["Urls"] = "http://127.0.0.1:0", ["Fabric:DataDir"] = dataDir };
+        var config = new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Fabric:DataDir"] = dataDir,
+            ["Fabric:BootDir"] = dataDir.TrimEnd('/') + "-boot",
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             config[key] = value;
@@ -70,7 +77,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.MapFabricAppliance();
         await app.StartAsync();
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-        return new ApplianceHost(app, dataDir, client, owns);
+        return new ApplianceHost(app, dataDir, Path.GetFullPath(config["Fabric:BootDir"]!), client, owns);
     }
 
     /// <summary>A client that sends the admin token.</summary>
@@ -102,17 +109,15 @@ public sealed class ApplianceHost : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (!_ownsDataDir)
+        foreach (var dir in _ownsDataDir ? new[] { DataDir, BootDir } : [BootDir])
         {
-            return;
-        }
-
-        try
-        {
-            Directory.Delete(DataDir, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }

@@ -118,7 +118,7 @@ public sealed class CliTests : IAsyncLifetime
         var result = await RunWithAsync(variables, Path.GetTempPath(), "node", "add", "a", "--mac", "52:54:00:00:00:01", "--role", "router");
 
         Assert.Equal(1, result.Code);
-        Assert.Equal("error: the bearer token is not the admin token (401)\n", result.Err);
+        Assert.Equal("error: the bearer token is not the admin token or a current API token (401)\n", result.Err);
     }
 
     [Fact]

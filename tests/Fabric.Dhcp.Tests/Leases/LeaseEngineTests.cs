@@ -1,13 +1,14 @@
 using System.Net;
 using Fabric.Core;
 using Fabric.Dhcp.Leases;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fabric.Dhcp.Tests.Leases;
 
 public class LeaseEngineTests
 {
     private static readonly uint Server = Ip("10.9.0.1");
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     private static uint Ip(string s) => Ipv4.ToUInt32(IPAddress.Parse(s));
 

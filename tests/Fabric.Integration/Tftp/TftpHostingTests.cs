@@ -5,6 +5,7 @@ using Fabric.Tftp.Files;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Fabric.Integration.Tftp;
 
@@ -59,7 +60,7 @@ public sealed class TftpHostingTests(TftpServerFixture fixture)
     }
 
     [Fact]
-    public async Task AddFabricTftp_InvalidOptions_StartFailsWithEveryError()
+    public async Task AddFabricTftp_InvalidOptions_StartFailsWithEveryProblemNamingItsKey()
     {
         using var host = Build(new()
         {
@@ -67,10 +68,10 @@ public sealed class TftpHostingTests(TftpServerFixture fixture)
             ["Fabric:BootDir"] = "/nonexistent/fabric-boot",
             ["Fabric:Tftp:MaxTransfers"] = "0",
         });
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
-        Assert.Contains("Endpoint", ex.Message);
-        Assert.Contains("does not exist", ex.Message);
-        Assert.Contains("MaxTransfers", ex.Message);
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Fabric:Tftp:Endpoint: 'not-an-endpoint' is not an IPv4 address:port like 127.0.0.1:69", ex.Failures);
+        Assert.Contains("Fabric:BootDir: '/nonexistent/fabric-boot' does not exist (TFTP serves it)", ex.Failures);
+        Assert.Contains("Fabric:Tftp:MaxTransfers: '0' is less than 1", ex.Failures);
     }
 
     [Fact]
@@ -83,28 +84,36 @@ public sealed class TftpHostingTests(TftpServerFixture fixture)
             ["Fabric:Tftp:MaxTransfersPerClient"] = "0",
             ["Fabric:Tftp:MaxIdleSeconds"] = "0",
         });
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
-        Assert.Contains("MaxTransfersPerClient", ex.Message);
-        Assert.Contains("MaxIdleSeconds", ex.Message);
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Fabric:Tftp:MaxTransfersPerClient: '0' is less than 1", ex.Failures);
+        Assert.Contains("Fabric:Tftp:MaxIdleSeconds: '0' is not between 1 and 3600", ex.Failures);
     }
 
+    // The default BootDir is no longer DataDir/boot (a BootDir inside DataDir would serve the registry and secrets):
+    // it is "boot" in the working directory, next to the default "data".
     [Fact]
-    public async Task AddFabricTftp_NoBootDir_DefaultsToDataDirBoot()
+    public async Task AddFabricTftp_NoBootDir_ServesBootInTheWorkingDirectory()
     {
-        string dataDir = Directory.CreateTempSubdirectory("fabric-tftp-data-").FullName;
+        string bootDir = Path.GetFullPath("boot");
+        bool made = !Directory.Exists(bootDir);
+        string file = Path.Combine(bootDir, "b1468x3.bin");
         try
         {
-            using var host = Build(new() { ["Fabric:Tftp:Endpoint"] = "127.0.0.1:0", ["Fabric:DataDir"] = dataDir });
+            using var host = Build(new() { ["Fabric:Tftp:Endpoint"] = "127.0.0.1:0", ["Fabric:DataDir"] = Path.GetFullPath("data") });
+            Directory.CreateDirectory(bootDir);
+            File.Copy(Path.Combine(fixture.Files.Root, "b1468x3.bin"), file, overwrite: true);
             await host.StartAsync();
-            Directory.CreateDirectory(Path.Combine(dataDir, "boot"));
-            File.Copy(Path.Combine(fixture.Files.Root, "b1468x3.bin"), Path.Combine(dataDir, "boot", "b1468x3.bin"));
             var service = host.Services.GetServices<IHostedService>().OfType<TftpHostedService>().Single();
             await fixture.AssertGoodTransferAsync(service.Server!.LocalEndPoint!.Port);
             await host.StopAsync();
         }
         finally
         {
-            Directory.Delete(dataDir, recursive: true);
+            File.Delete(file);
+            if (made)
+            {
+                Directory.Delete(bootDir, recursive: true);
+            }
         }
     }
 }

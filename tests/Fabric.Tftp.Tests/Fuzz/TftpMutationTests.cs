@@ -4,6 +4,7 @@ using Fabric.Tftp.Files;
 using Fabric.Tftp.Tests.Commands;
 using Fabric.Tftp.Tests.Transfer;
 using Fabric.Tftp.Transfer;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fabric.Tftp.Tests.Fuzz;
 
@@ -109,7 +110,7 @@ public class TftpMutationTests
         return [.. bytes];
     }
 
-    private static ReadTransfer NewTransfer(Random random, FakeClock clock, NullChannel channel)
+    private static ReadTransfer NewTransfer(Random random, FakeTimeProvider clock, NullChannel channel)
     {
         var content = new byte[random.Next(0, 6000)];
         var options = random.Next(3) == 0
@@ -124,7 +125,7 @@ public class TftpMutationTests
     public void Mutations_OneMillionPackets_NoUnhandledException()
     {
         var random = new Random(20261121);
-        var clock = new FakeClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var channel = new NullChannel();
         var transfer = NewTransfer(random, clock, channel);
         ushort nextAck = 0;
@@ -183,7 +184,7 @@ public class TftpMutationTests
     {
         var random = new Random(1);
         var channel = new NullChannel();
-        using var transfer = NewTransfer(random, new FakeClock(), channel);
+        using var transfer = NewTransfer(random, new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)), channel);
         Exercise(Convert.FromHexString(hex), transfer, random);
     }
 }

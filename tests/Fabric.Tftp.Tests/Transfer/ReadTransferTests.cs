@@ -47,11 +47,11 @@ public class ReadTransferTests
 
     private static byte[] Bytes(int length) => [.. Enumerable.Range(0, length).Select(i => (byte)(i * 7 + 3))];
 
-    private static (ReadTransfer Transfer, RecordingChannel Channel, FakeClock Clock) Create(
+    private static (ReadTransfer Transfer, RecordingChannel Channel, FakeTimeProvider Clock) Create(
         byte[] content, TftpNegotiatedOptions? options = null, int maxRetries = 3)
     {
         var channel = new RecordingChannel();
-        var clock = new FakeClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var transfer = new ReadTransfer(new MemoryContent(content), options ?? TftpNegotiatedOptions.Default, channel, clock, Timeout, maxRetries);
         return (transfer, channel, clock);
     }
@@ -315,7 +315,7 @@ public class ReadTransferTests
     public void OnTimer_ClientTimeoutOption_UsesIt()
     {
         var channel = new RecordingChannel();
-        var clock = new FakeClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var options = new TftpNegotiatedOptions(512, 1, TimeSpan.FromSeconds(5), [new("timeout", "5")]);
         using var transfer = new ReadTransfer(new MemoryContent(Bytes(10)), options, channel, clock, Timeout, 3);
         transfer.Start();
@@ -360,7 +360,7 @@ public class ReadTransferTests
     public void Start_ReadFails_SendsErrorZeroAndFails()
     {
         var channel = new RecordingChannel();
-        using var transfer = new ReadTransfer(new FailingContent(100), TftpNegotiatedOptions.Default, channel, new FakeClock(), Timeout, 3);
+        using var transfer = new ReadTransfer(new FailingContent(100), TftpNegotiatedOptions.Default, channel, new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)), Timeout, 3);
         transfer.Start();
         Assert.True(TftpError.TryParse(channel.Take(), out var error));
         Assert.Equal(TftpErrorCode.NotDefined, error.Code);
