@@ -133,8 +133,8 @@ public sealed class TemplateErrorTests : IAsyncLifetime
 
         Assert.Equal(2, process.ExitCode);
         var lines = (await stderr).Split('\n');
-        Assert.Contains(lines, l => l.Trim().StartsWith($"boot template {Path.Combine(_templates, "bad.ipxe")}:3:14: ", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Trim().StartsWith($"boot template {Path.Combine(_templates, "worse.cfg")}:2:", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Trim().StartsWith($"fabric-appliance: boot template {Path.Combine(_templates, "bad.ipxe")}:3:14: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Trim().StartsWith($"fabric-appliance: boot template {Path.Combine(_templates, "worse.cfg")}:2:", StringComparison.Ordinal));
         Assert.DoesNotContain("   at ", await stderr, StringComparison.Ordinal);
     }
 }

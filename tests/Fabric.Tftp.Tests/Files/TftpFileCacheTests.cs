@@ -13,22 +13,27 @@ public class TftpFileCacheTests
         int loads = 0;
         int callerThread = Environment.CurrentManagedThreadId;
         int loadThread = -1;
+        using var started = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         byte[] Load()
         {
             Interlocked.Increment(ref loads);
             loadThread = Environment.CurrentManagedThreadId;
+            started.Set();
             release.Wait(TimeSpan.FromSeconds(30));
             return [1, 2, 3];
         }
 
         var pending = Enumerable.Range(0, 50).Select(_ => cache.GetOrLoadAsync("key", 10, Modified, 20, Load)).ToList();
         Assert.All(pending, p => Assert.False(p.IsCompleted));
+
+        // The load starts while this thread still waits here, so it cannot be running on this thread.
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+        Assert.NotEqual(callerThread, loadThread);
         release.Set();
         var results = await Task.WhenAll(pending);
 
         Assert.Equal(1, loads);
-        Assert.NotEqual(callerThread, loadThread);
         Assert.All(results, r => Assert.Same(results[0], r));
         Assert.Equal(20, cache.TotalBytes);
     }
