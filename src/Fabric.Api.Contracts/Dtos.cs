@@ -65,6 +65,11 @@ public sealed record NodeDto
 
     public string? Hypervisor { get; init; }
 
+    public string? Image { get; init; }
+
+    /// <summary>An instance's lifecycle state: defined, starting, running, migrating, stopping, stopped or failed.</summary>
+    public string? InstanceState { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
@@ -102,6 +107,8 @@ public abstract record NodeFieldsRequest
     public string? DiskVolume { get; init; }
 
     public string? Hypervisor { get; init; }
+
+    public string? Image { get; init; }
 }
 
 /// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <see cref="Macs"/>; <see cref="Ip"/> is the

@@ -48,6 +48,8 @@ public sealed record NodeInput
     public string? DiskVolume { get; init; }
 
     public string? Hypervisor { get; init; }
+
+    public string? Image { get; init; }
 }
 
 /// <summary>A storage volume as a request describes it.</summary>

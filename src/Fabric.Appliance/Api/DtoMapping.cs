@@ -1,5 +1,6 @@
 using Fabric.Api.Contracts;
 using Fabric.Core;
+using Fabric.Core.Lifecycle;
 using Fabric.Registry;
 
 namespace Fabric.Appliance.Api;
@@ -26,6 +27,8 @@ internal static class DtoMapping
         VCpus = node.Instance?.VCpus,
         DiskVolume = node.Instance?.DiskVolume,
         Hypervisor = node.Instance?.Hypervisor,
+        Image = node.Instance?.Image,
+        InstanceState = node.Instance?.State?.ToWire(),
         CreatedAt = node.CreatedAt,
         UpdatedAt = node.UpdatedAt,
     };
@@ -80,6 +83,7 @@ internal static class DtoMapping
         VCpus = request.VCpus,
         DiskVolume = request.DiskVolume,
         Hypervisor = request.Hypervisor,
+        Image = request.Image,
     };
 
     public static NetworkInput ToInput(this CreateNetworkRequest request) => new()

@@ -42,10 +42,13 @@ public readonly record struct EventKind
 
     public static EventKind ProvisioningFailed { get; } = new("provisioning-failed");
 
+    /// <summary>An instance moved through its lifecycle (and, after a migration, to another hypervisor).</summary>
+    public static EventKind InstanceState { get; } = new("instance-state");
+
     public static IReadOnlyList<EventKind> All { get; } =
     [
         Created, Updated, Removed, Discovered, BootScript, BootInitramfs, BootRootMounted, BootUp, BootFailed, BootTimeout,
-        ProvisioningStarted, ProvisioningFinished, ProvisioningFailed,
+        ProvisioningStarted, ProvisioningFinished, ProvisioningFailed, InstanceState,
     ];
 
     /// <summary>The kind of a stored entry; text this version does not know is kept as it is.</summary>

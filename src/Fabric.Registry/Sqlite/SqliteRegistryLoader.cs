@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Dapper;
 using Fabric.Core;
+using Fabric.Core.Lifecycle;
 using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Sqlite;
@@ -34,7 +35,7 @@ internal static class SqliteRegistryLoader
         var labels = connection.Query<(long NodeId, string Key, string Value)>("SELECT node_id, key, value FROM node_labels")
             .ToLookup(r => r.NodeId);
         var fields = connection.Query<FieldsRow>(
-            "SELECT node_id AS NodeId, cpu_cores AS CpuCores, memory_mib AS MemoryMiB, root AS Root, pair AS Pair, aoe_shelf AS AoeShelf, volumes AS Volumes, nfs_exports AS NfsExports, vcpus AS VCpus, disk_volume AS DiskVolume, hypervisor AS Hypervisor FROM node_fields")
+            "SELECT node_id AS NodeId, cpu_cores AS CpuCores, memory_mib AS MemoryMiB, root AS Root, pair AS Pair, aoe_shelf AS AoeShelf, volumes AS Volumes, nfs_exports AS NfsExports, vcpus AS VCpus, disk_volume AS DiskVolume, hypervisor AS Hypervisor, image AS Image, instance_state AS InstanceState FROM node_fields")
             .ToDictionary(r => r.NodeId);
 
         var nodes = new List<StoredNode>();
@@ -65,7 +66,14 @@ internal static class SqliteRegistryLoader
                         f?.NfsExports is null ? [] : JsonSerializer.Deserialize<List<string>>(f.NfsExports) ?? [])
                     : null,
                 Instance = role == NodeRole.Instance
-                    ? new InstanceSpec((int?)f?.VCpus, f?.MemoryMiB, f?.DiskVolume, ip.Network, f?.Hypervisor)
+                    ? new InstanceSpec(
+                        (int?)f?.VCpus,
+                        f?.MemoryMiB,
+                        f?.DiskVolume,
+                        ip.Network,
+                        f?.Hypervisor,
+                        f?.Image,
+                        InstanceStateNames.TryParse(f?.InstanceState, out var instanceState) ? instanceState : InstanceState.Defined)
                     : null,
                 CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
                 UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt),
@@ -137,5 +145,9 @@ internal static class SqliteRegistryLoader
         public string? DiskVolume { get; set; }
 
         public string? Hypervisor { get; set; }
+
+        public string? Image { get; set; }
+
+        public string? InstanceState { get; set; }
     }
 }

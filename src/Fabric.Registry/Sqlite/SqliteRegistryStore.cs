@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Fabric.Core;
 using Fabric.Core.Events;
+using Fabric.Core.Lifecycle;
 using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Sqlite;
@@ -274,8 +275,8 @@ internal sealed class SqliteRegistryStore : IRegistryStore
             }
 
             connection.Execute(
-                "INSERT INTO node_fields (node_id, cpu_cores, memory_mib, root, pair, aoe_shelf, volumes, nfs_exports, vcpus, disk_volume, hypervisor) " +
-                "VALUES (@Id, @CpuCores, @MemoryMiB, @Root, @Pair, @AoeShelf, @Volumes, @NfsExports, @VCpus, @DiskVolume, @Hypervisor)",
+                "INSERT INTO node_fields (node_id, cpu_cores, memory_mib, root, pair, aoe_shelf, volumes, nfs_exports, vcpus, disk_volume, hypervisor, image, instance_state) " +
+                "VALUES (@Id, @CpuCores, @MemoryMiB, @Root, @Pair, @AoeShelf, @Volumes, @NfsExports, @VCpus, @DiskVolume, @Hypervisor, @Image, @InstanceState)",
                 new
                 {
                     Id = id,
@@ -289,6 +290,8 @@ internal sealed class SqliteRegistryStore : IRegistryStore
                     node.Instance?.VCpus,
                     node.Instance?.DiskVolume,
                     node.Instance?.Hypervisor,
+                    node.Instance?.Image,
+                    InstanceState = node.Instance is null ? null : (node.Instance.State ?? InstanceState.Defined).ToWire(),
                 },
                 transaction);
         }

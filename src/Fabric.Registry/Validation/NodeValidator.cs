@@ -77,6 +77,7 @@ internal static class NodeValidator
                 input,
                 network,
                 errors);
+            node = module.Carry(node, existing);
         }
 
         if (errors.Count > 0)

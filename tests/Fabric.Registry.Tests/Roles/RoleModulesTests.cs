@@ -22,7 +22,7 @@ public sealed class RoleModulesTests : IDisposable
     {
         [NodeRole.Hardware] = ["cpuCores", "memoryMiB", "root"],
         [NodeRole.Storage] = ["pair", "aoeShelf", "volumes", "nfsExports"],
-        [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor"],
+        [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor", "image"],
         [NodeRole.Router] = [],
     };
 
@@ -39,6 +39,7 @@ public sealed class RoleModulesTests : IDisposable
         "vCpus" => input with { VCpus = 2 },
         "diskVolume" => input with { DiskVolume = "vm1-disk" },
         "hypervisor" => input with { Hypervisor = "h1" },
+        "image" => input with { Image = "debian-13" },
         _ => throw new ArgumentOutOfRangeException(nameof(field), field, "no sample value"),
     };
 
