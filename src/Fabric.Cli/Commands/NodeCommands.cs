@@ -125,7 +125,7 @@ internal static class NodeCommands
         var macs = new Option<string[]?>("--mac") { Description = "Replace the node's MACs; repeat for more NICs" };
         var unset = new Option<string[]?>("--unset")
         {
-            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor); repeat for more",
+            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor, image); repeat for more",
         };
         var fields = new NodeFieldOptions();
         var output = CliApp.OutputOption();
