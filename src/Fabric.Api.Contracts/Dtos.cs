@@ -79,6 +79,10 @@ public sealed record NodeDto
 
     /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
     public string? SshHostKey { get; init; }
+    public string? Image { get; init; }
+
+    /// <summary>An instance's lifecycle state: defined, starting, running, migrating, stopping, stopped or failed.</summary>
+    public string? InstanceState { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
 
@@ -132,6 +136,7 @@ public abstract record NodeFieldsRequest
 
     /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
     public string? SshHostKey { get; init; }
+    public string? Image { get; init; }
 }
 
 /// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <see cref="Macs"/>; <see cref="Ip"/> is the

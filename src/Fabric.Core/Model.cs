@@ -87,7 +87,22 @@ public sealed record SshAccess(string? Address, int? Port, string? User, string?
 public sealed record HardwareSpec(int? CpuCores, long? MemoryMiB, RootSpec? Root);
 
 /// <summary>Instance (VM) fields.</summary>
-public sealed record InstanceSpec(int? VCpus, long? MemoryMiB, string? DiskVolume, string? Network, string? Hypervisor);
+/// <param name="VCpus">Virtual CPUs.</param>
+/// <param name="MemoryMiB">Guest memory; never overcommitted.</param>
+/// <param name="DiskVolume">The volume its disk is on.</param>
+/// <param name="Network">The node's network, repeated here.</param>
+/// <param name="Hypervisor">The HardwareNode it is placed on (runs on, when running).</param>
+/// <param name="Image">The image its disk was made from.</param>
+/// <param name="State">Its lifecycle state (<see cref="Lifecycle.InstanceState"/>); null for an instance recorded
+/// before instances had one.</param>
+public sealed record InstanceSpec(
+    int? VCpus,
+    long? MemoryMiB,
+    string? DiskVolume,
+    string? Network,
+    string? Hypervisor,
+    string? Image = null,
+    Lifecycle.InstanceState? State = null);
 
 /// <summary>A registered node. Exactly one of the role specs is set, matching <see cref="Role"/>
 /// (none for a router).</summary>

@@ -34,6 +34,11 @@ public interface IRegistry : IFabricDirectory, IDisposable
     /// <c>sshHostKey</c>, keeps the pinned one and records an <c>ssh-host-key-mismatch</c> event; a malformed one is
     /// invalid and writes nothing.</summary>
     Task<RegistryResult<Node>> PinSshHostKeyAsync(string name, string hostKey, Actor actor, CancellationToken cancellationToken = default);
+    /// <summary>Moves an instance from <paramref name="from"/> to <paramref name="to"/> and, when
+    /// <paramref name="hypervisor"/> is given, onto that hypervisor, in one write with an <c>instance-state</c> event.
+    /// The caller decides with the instance lifecycle table; this checks the instance is still in
+    /// <paramref name="from"/> (a conflict naming <c>state</c> otherwise, and nothing is written).</summary>
+    Task<RegistryResult<Node>> TransitionInstanceAsync(string name, InstanceState from, InstanceState to, string? hypervisor, string message, Actor actor, CancellationToken cancellationToken = default);
 
     /// <summary>Records an event without touching the node's state.</summary>
     Task<RegistryResult<Node>> RecordAsync(string name, EventKind kind, string message, Actor actor, CancellationToken cancellationToken = default);

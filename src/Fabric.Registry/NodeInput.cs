@@ -60,6 +60,7 @@ public sealed record NodeInput
     public string? SshUser { get; init; }
 
     public string? SshHostKey { get; init; }
+    public string? Image { get; init; }
 }
 
 /// <summary>A storage volume as a request describes it.</summary>

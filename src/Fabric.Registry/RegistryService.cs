@@ -230,6 +230,45 @@ internal sealed partial class RegistryService : IRegistry
             return (RegistryResult<Node>.Ok(next.Node), snapshot.WithNode(next));
         }, cancellationToken);
 
+    public Task<RegistryResult<Node>> TransitionInstanceAsync(string name, InstanceState from, InstanceState to, string? hypervisor, string message, Actor actor, CancellationToken cancellationToken = default) =>
+        WriteAsync((snapshot, batch) =>
+        {
+            if (!snapshot.Nodes.TryGetValue(Key(name), out var entry))
+            {
+                return (RegistryError.NotFound("name", $"no node named '{name}'"), snapshot);
+            }
+
+            if (entry.Node.Instance is not { } spec)
+            {
+                return (RegistryError.Conflict("role", $"node '{entry.Node.Name}' is a {entry.Node.Role.ToWire()} node, not an instance"), snapshot);
+            }
+
+            var current = spec.State ?? InstanceState.Defined;
+            if (current != from)
+            {
+                return (RegistryError.Conflict("state", $"instance '{entry.Node.Name}' is {current.ToWire()}, not {from.ToWire()}"), snapshot);
+            }
+
+            var target = spec.Hypervisor;
+            if (hypervisor is not null)
+            {
+                if (!snapshot.Nodes.TryGetValue(Key(hypervisor), out var hv) || hv.Node.Role != NodeRole.Hardware)
+                {
+                    return (RegistryError.Conflict("hypervisor", $"'{hypervisor}' is not a hypervisor"), snapshot);
+                }
+
+                target = hv.Node.Name;
+            }
+
+            var now = _time.GetUtcNow();
+            var node = entry.Node with { Instance = spec with { State = to, Hypervisor = target }, UpdatedAt = now };
+            batch.ReplaceNode(entry.Id, node, entry.StateChangedAt);
+            var moved = string.Equals(target, spec.Hypervisor, StringComparison.Ordinal) ? "" : $", hypervisor {spec.Hypervisor ?? "none"} -> {target}";
+            AppendEvent(batch, node.Name, now, EventKind.InstanceState, $"{from.ToWire()} -> {to.ToWire()}{moved}: {message}", actor);
+            var stored = new StoredNode(entry.Id, node, entry.StateChangedAt);
+            return (RegistryResult<Node>.Ok(node), snapshot.WithNode(stored));
+        }, cancellationToken);
+
     public Task<RegistryResult<Node>> RecordAsync(string name, EventKind kind, string message, Actor actor, CancellationToken cancellationToken = default) =>
         WriteAsync((snapshot, batch) =>
         {

@@ -1,5 +1,6 @@
 using Fabric.Api.Contracts;
 using Fabric.Core;
+using Fabric.Core.Lifecycle;
 using Fabric.Registry;
 
 namespace Fabric.Appliance.Api;
@@ -32,6 +33,8 @@ internal static class DtoMapping
         SshPort = node.Ssh.Port,
         SshUser = node.Ssh.User,
         SshHostKey = node.Ssh.HostKey,
+        Image = node.Instance?.Image,
+        InstanceState = node.Instance?.State?.ToWire(),
         CreatedAt = node.CreatedAt,
         UpdatedAt = node.UpdatedAt,
     };
@@ -92,6 +95,7 @@ internal static class DtoMapping
         SshPort = request.SshPort,
         SshUser = request.SshUser,
         SshHostKey = request.SshHostKey,
+        Image = request.Image,
     };
 
     public static NetworkInput ToInput(this CreateNetworkRequest request) => new()

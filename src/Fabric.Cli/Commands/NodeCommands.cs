@@ -131,7 +131,7 @@ internal static class NodeCommands
         var macs = new Option<string[]?>("--mac") { Description = "Replace the node's MACs; repeat for more NICs" };
         var unset = new Option<string[]?>("--unset")
         {
-            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, storagePath, aoeInterface, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor, sshAddress, sshPort, sshUser, sshHostKey); repeat for more",
+            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, storagePath, aoeInterface, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor, image, sshAddress, sshPort, sshUser, sshHostKey); repeat for more",
         };
         var fields = new NodeFieldOptions();
         var output = CliApp.OutputOption();

@@ -48,10 +48,13 @@ public readonly record struct EventKind
     /// <summary>A server presented, or a node reported, a host key other than the pinned one; nothing ran.</summary>
     public static EventKind SshHostKeyMismatch { get; } = new("ssh-host-key-mismatch");
 
+    /// <summary>An instance moved through its lifecycle (and, after a migration, to another hypervisor).</summary>
+    public static EventKind InstanceState { get; } = new("instance-state");
+
     public static IReadOnlyList<EventKind> All { get; } =
     [
         Created, Updated, Removed, Discovered, BootScript, BootInitramfs, BootRootMounted, BootUp, BootFailed, BootTimeout,
-        ProvisioningStarted, ProvisioningFinished, ProvisioningFailed, SshHostKeyPinned, SshHostKeyMismatch,
+        ProvisioningStarted, ProvisioningFinished, ProvisioningFailed, SshHostKeyPinned, SshHostKeyMismatch, InstanceState,
     ];
 
     /// <summary>The kind of a stored entry; text this version does not know is kept as it is.</summary>

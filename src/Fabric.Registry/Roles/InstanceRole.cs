@@ -1,9 +1,12 @@
 using Fabric.Core;
+using Fabric.Core.Lifecycle;
 
 namespace Fabric.Registry.Roles;
 
-/// <summary>Instance: a virtual machine on a HardwareNode. Fields <c>vCpus</c>, <c>memoryMiB</c>, <c>diskVolume</c> and
-/// <c>hypervisor</c>; its network is the node's.</summary>
+/// <summary>Instance: a virtual machine on a HardwareNode. Fields <c>vCpus</c>, <c>memoryMiB</c>, <c>diskVolume</c>,
+/// <c>hypervisor</c> and <c>image</c>; its network, address and MAC are the node's. Its lifecycle state
+/// (<see cref="InstanceState"/>) is not a request field: a new instance is <c>defined</c>, a change keeps the state, and
+/// only <see cref="RegistryService.TransitionInstanceAsync"/> moves it.</summary>
 internal sealed class InstanceRole : RoleModule
 {
     public override NodeRole Role => NodeRole.Instance;
@@ -14,6 +17,7 @@ internal sealed class InstanceRole : RoleModule
         RoleField.OfValue("vCpus", i => i.VCpus, (i, v) => i with { VCpus = v }, n => n.Instance?.VCpus),
         RoleField.Of("diskVolume", i => i.DiskVolume, (i, v) => i with { DiskVolume = v }, n => n.Instance?.DiskVolume),
         RoleField.Of("hypervisor", i => i.Hypervisor, (i, v) => i with { Hypervisor = v }, n => n.Instance?.Hypervisor),
+        RoleField.Of("image", i => i.Image, (i, v) => i with { Image = v }, n => n.Instance?.Image),
     ];
 
     public override Node WithSpec(Node node, NodeInput input, Network? network, List<FieldError> errors)
@@ -31,6 +35,17 @@ internal sealed class InstanceRole : RoleModule
             errors.Add(new FieldError("diskVolume", "a disk volume is 1-255 characters without control characters"));
         }
 
-        return node with { Instance = new InstanceSpec(input.VCpus, input.MemoryMiB, input.DiskVolume, network?.Name, hypervisor) };
+        if (input.Image is not null && (input.Image.Length is 0 or > 255 || input.Image.Any(char.IsControl)))
+        {
+            errors.Add(new FieldError("image", "an image is 1-255 characters without control characters"));
+        }
+
+        return node with
+        {
+            Instance = new InstanceSpec(input.VCpus, input.MemoryMiB, input.DiskVolume, network?.Name, hypervisor, input.Image, InstanceState.Defined),
+        };
     }
+
+    public override Node Carry(Node built, Node? existing) =>
+        built.Instance is { } spec && existing?.Instance?.State is { } state ? built with { Instance = spec with { State = state } } : built;
 }

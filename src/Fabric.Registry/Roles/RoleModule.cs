@@ -38,6 +38,10 @@ internal abstract class RoleModule
     /// <summary>The node with this role's spec made from the request's fields; every problem goes to <paramref name="errors"/>.</summary>
     public abstract Node WithSpec(Node node, NodeInput input, Network? network, List<FieldError> errors);
 
+    /// <summary>The node <see cref="WithSpec"/> built, with what the role keeps from <paramref name="existing"/> that no
+    /// request sets (e.g. an instance's lifecycle state).</summary>
+    public virtual Node Carry(Node built, Node? existing) => built;
+
     /// <summary>The node's own field values laid into <paramref name="input"/>.</summary>
     public NodeInput Project(Node node, NodeInput input)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Dapper;
 using Fabric.Core;
+using Fabric.Core.Lifecycle;
 using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Sqlite;
@@ -35,7 +36,7 @@ internal static class SqliteRegistryLoader
             .ToLookup(r => r.NodeId);
         var fields = connection.Query<FieldsRow>(
             "SELECT node_id AS NodeId, cpu_cores AS CpuCores, memory_mib AS MemoryMiB, root AS Root, pair AS Pair, aoe_shelf AS AoeShelf, volumes AS Volumes, nfs_exports AS NfsExports, vcpus AS VCpus, disk_volume AS DiskVolume, hypervisor AS Hypervisor, " +
-            "storage_path AS StoragePath, aoe_interface AS AoeInterface, ssh_address AS SshAddress, ssh_port AS SshPort, ssh_user AS SshUser, ssh_host_key AS SshHostKey FROM node_fields")
+            "storage_path AS StoragePath, aoe_interface AS AoeInterface, ssh_address AS SshAddress, ssh_port AS SshPort, ssh_user AS SshUser, ssh_host_key AS SshHostKey, image AS Image, instance_state AS InstanceState FROM node_fields")
             .ToDictionary(r => r.NodeId);
 
         var nodes = new List<StoredNode>();
@@ -68,7 +69,14 @@ internal static class SqliteRegistryLoader
                         f?.AoeInterface)
                     : null,
                 Instance = role == NodeRole.Instance
-                    ? new InstanceSpec((int?)f?.VCpus, f?.MemoryMiB, f?.DiskVolume, ip.Network, f?.Hypervisor)
+                    ? new InstanceSpec(
+                        (int?)f?.VCpus,
+                        f?.MemoryMiB,
+                        f?.DiskVolume,
+                        ip.Network,
+                        f?.Hypervisor,
+                        f?.Image,
+                        InstanceStateNames.TryParse(f?.InstanceState, out var instanceState) ? instanceState : InstanceState.Defined)
                     : null,
                 Ssh = f is null ? SshAccess.None : new SshAccess(f.SshAddress, (int?)f.SshPort, f.SshUser, f.SshHostKey),
                 CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
@@ -153,5 +161,9 @@ internal static class SqliteRegistryLoader
         public string? SshUser { get; set; }
 
         public string? SshHostKey { get; set; }
+
+        public string? Image { get; set; }
+
+        public string? InstanceState { get; set; }
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Fabric.Core;
 using Fabric.Core.Events;
+using Fabric.Core.Lifecycle;
 using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Sqlite;
@@ -275,9 +276,9 @@ internal sealed class SqliteRegistryStore : IRegistryStore
 
             connection.Execute(
                 "INSERT INTO node_fields (node_id, cpu_cores, memory_mib, root, pair, aoe_shelf, volumes, nfs_exports, vcpus, disk_volume, hypervisor, " +
-                "storage_path, aoe_interface, ssh_address, ssh_port, ssh_user, ssh_host_key) " +
+                "storage_path, aoe_interface, ssh_address, ssh_port, ssh_user, ssh_host_key, image, instance_state) " +
                 "VALUES (@Id, @CpuCores, @MemoryMiB, @Root, @Pair, @AoeShelf, @Volumes, @NfsExports, @VCpus, @DiskVolume, @Hypervisor, " +
-                "@StoragePath, @AoeInterface, @SshAddress, @SshPort, @SshUser, @SshHostKey)",
+                "@StoragePath, @AoeInterface, @SshAddress, @SshPort, @SshUser, @SshHostKey, @Image, @InstanceState)",
                 new
                 {
                     Id = id,
@@ -297,6 +298,8 @@ internal sealed class SqliteRegistryStore : IRegistryStore
                     SshPort = node.Ssh.Port,
                     SshUser = node.Ssh.User,
                     SshHostKey = node.Ssh.HostKey,
+                    node.Instance?.Image,
+                    InstanceState = node.Instance is null ? null : (node.Instance.State ?? InstanceState.Defined).ToWire(),
                 },
                 transaction);
         }

@@ -78,6 +78,7 @@ internal static class NodeValidator
                 network,
                 errors);
             node = SshFields.WithAccess(node, input, errors);
+            node = module.Carry(node, existing);
         }
 
         if (errors.Count > 0)

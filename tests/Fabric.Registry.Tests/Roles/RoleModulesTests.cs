@@ -27,7 +27,7 @@ public sealed class RoleModulesTests : IDisposable
     {
         [NodeRole.Hardware] = ["cpuCores", "memoryMiB", "root", .. Common],
         [NodeRole.Storage] = ["pair", "aoeShelf", "volumes", "nfsExports", "storagePath", "aoeInterface", .. Common],
-        [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor", .. Common],
+        [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor", "image", .. Common],
         [NodeRole.Router] = [.. Common],
     };
 
@@ -50,6 +50,7 @@ public sealed class RoleModulesTests : IDisposable
         "sshPort" => input with { SshPort = 2222 },
         "sshUser" => input with { SshUser = "fabric" },
         "sshHostKey" => input with { SshHostKey = HostKey },
+        "image" => input with { Image = "debian-13" },
         _ => throw new ArgumentOutOfRangeException(nameof(field), field, "no sample value"),
     };
 

@@ -57,4 +57,26 @@ public sealed class MigratorTests
         Assert.Equal(Migrator.All.Select(m => m.Version), check.Query<int>("SELECT version FROM schema_version ORDER BY version"));
         Assert.Equal(1, check.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ix_node_macs_node'"));
     }
+
+    [Fact]
+    public void Open_VersionFourDatabaseWithAnInstance_InstanceBecomesDefinedWithItsFieldsKept()
+    {
+        using var dir = new TempDir();
+        using (var connection = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}"))
+        {
+            Assert.Equal(4, Migrator.Apply(connection, targetVersion: 4));
+            connection.Execute("""
+                INSERT INTO nodes (id, name, role, state, created_at, updated_at) VALUES (9, 'vm01', 'instance', 'registered', 1000, 2000);
+                INSERT INTO node_macs (mac, node_id, position) VALUES ('0e:00:00:00:00:09', 9, 0);
+                INSERT INTO node_fields (node_id, vcpus, memory_mib, disk_volume, hypervisor) VALUES (9, 2, 1024, 'vm01-disk', 'hv1');
+                """);
+        }
+
+        using var registry = FabricRegistry.Open(dir.Database);
+
+        var spec = registry.FindNode("vm01")!.Instance!;
+        Assert.Equal(new InstanceSpec(2, 1024, "vm01-disk", null, "hv1", null, Fabric.Core.Lifecycle.InstanceState.Defined), spec);
+        using var check = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}");
+        Assert.Equal("defined", check.ExecuteScalar<string>("SELECT instance_state FROM node_fields WHERE node_id = 9"));
+    }
 }

@@ -1,0 +1,109 @@
+using System.Globalization;
+using Fabric.Core;
+using Fabric.Remote.Commands;
+
+namespace Fabric.Instances.Hypervisor;
+
+/// <summary>How a hypervisor runs guests: <c>kvm</c> in production, <c>tcg</c> (software emulation) in the lab.</summary>
+public enum Accelerator
+{
+    Kvm,
+    Tcg,
+}
+
+/// <summary>Where an instance's files live on its hypervisor: <c>/run/fabric/instances/NAME/</c> with <c>qemu.pid</c>,
+/// <c>serial.log</c> and <c>qmp.sock</c>. The name is a validated host name, so it is one path component.</summary>
+public sealed record InstancePaths
+{
+    public const string Root = "/run/fabric/instances";
+
+    public InstancePaths(string name)
+    {
+        if (!HostName.TryNormalize(name, out var normal, out var reason))
+        {
+            throw new ArgumentException($"'{name}' is not an instance name: {reason}", nameof(name));
+        }
+
+        Folder = $"{Root}/{normal}";
+    }
+
+    public string Folder { get; }
+
+    public string PidFile => $"{Folder}/qemu.pid";
+
+    public string SerialLog => $"{Folder}/serial.log";
+
+    public string QmpSocket => $"{Folder}/qmp.sock";
+}
+
+/// <summary>Everything qemu needs to run one instance on one hypervisor.</summary>
+/// <param name="DiskPath">The instance's disk on this hypervisor: a block device in production (<c>/dev/etherd/eS.N</c>
+/// or an md array), the storage node's volume file in the lab.</param>
+/// <param name="CpuModel">The guest CPU model; the same on source and target of a migration.</param>
+/// <param name="Incoming">True for the target of a live migration: qemu waits (<c>-incoming defer</c>) until
+/// <c>migrate-incoming</c>.</param>
+public sealed record QemuSpec(string Name, int VCpus, long MemoryMiB, MacAddress Mac, string DiskPath, Accelerator Accelerator, string CpuModel, bool Incoming = false)
+{
+    /// <summary>The tap device: <c>fab</c> and the MAC's last four bytes, within Linux's 15 characters and unique
+    /// wherever the MAC is.</summary>
+    public string TapName => "fab" + Mac.ToHexString()[4..];
+}
+
+/// <summary>The commands the hypervisor driver runs over SSH. Every value is an argument (<see cref="RemoteCommand"/>),
+/// never spliced into shell text; values inside qemu's own <c>key=value,...</c> options have their commas doubled.</summary>
+public static class QemuCommands
+{
+    public const string Qemu = "qemu-system-x86_64";
+
+    /// <summary>qemu's arguments for <paramref name="spec"/>: daemonized, pid file, serial console to a file, QMP on a
+    /// Unix socket, virtio disk and NIC on the instance's tap.</summary>
+    public static IReadOnlyList<string> Arguments(QemuSpec spec)
+    {
+        var paths = new InstancePaths(spec.Name);
+        var cache = spec.DiskPath.StartsWith("/dev/", StringComparison.Ordinal) ? "none" : "writethrough";
+        List<string> args =
+        [
+            "-name", $"guest={Opt(spec.Name)}",
+            "-accel", spec.Accelerator == Accelerator.Kvm ? "kvm" : "tcg",
+            "-cpu", spec.CpuModel,
+            "-smp", spec.VCpus.ToString(CultureInfo.InvariantCulture),
+            "-m", string.Create(CultureInfo.InvariantCulture, $"{spec.MemoryMiB}M"),
+            "-drive", $"file={Opt(spec.DiskPath)},format=raw,if=virtio,cache={cache}",
+            "-netdev", $"tap,id=net0,ifname={spec.TapName},script=no,downscript=no",
+            "-device", $"virtio-net-pci,netdev=net0,mac={spec.Mac}",
+            "-display", "none",
+            "-serial", $"file:{paths.SerialLog}",
+            "-qmp", $"unix:{paths.QmpSocket},server=on,wait=off",
+            "-pidfile", paths.PidFile,
+            "-daemonize",
+        ];
+        if (spec.Incoming)
+        {
+            args.AddRange(["-incoming", "defer"]);
+        }
+
+        return args;
+    }
+
+    /// <summary>Makes the instance's folder and starts qemu (which daemonizes once its sockets are ready).</summary>
+    public static RemoteCommand Launch(QemuSpec spec) =>
+        RemoteCommand.Script("d=$1; shift; mkdir -p -- \"$d\" && exec \"$@\"", [new InstancePaths(spec.Name).Folder, Qemu, .. Arguments(spec)]);
+
+    /// <summary>The QMP channel: <c>socat</c> joins the SSH channel's stdin/stdout to the instance's QMP socket.</summary>
+    public static RemoteCommand QmpChannel(string name) => RemoteCommand.Of("socat", "-", $"UNIX-CONNECT:{new InstancePaths(name).QmpSocket}");
+
+    /// <summary>Ends the instance's qemu (TERM, then KILL after 5 s) and removes its folder; succeeds when none runs.</summary>
+    public static RemoteCommand Kill(string name) => RemoteCommand.Script(
+        "d=$1; p=$(cat -- \"$d/qemu.pid\" 2>/dev/null) || p=; "
+        + "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then kill \"$p\"; i=0; "
+        + "while kill -0 \"$p\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -9 \"$p\" 2>/dev/null; fi; "
+        + "rm -rf -- \"$d\"",
+        new InstancePaths(name).Folder);
+
+    /// <summary>The last <paramref name="bytes"/> bytes of the serial console.</summary>
+    public static RemoteCommand ConsoleTail(string name, int bytes = 65536) =>
+        RemoteCommand.Of("tail", "-c", bytes.ToString(CultureInfo.InvariantCulture), new InstancePaths(name).SerialLog);
+
+    /// <summary>A value inside qemu's <c>key=value,...</c> option syntax: a comma is written twice.</summary>
+    public static string Opt(string value) => value.Replace(",", ",,", StringComparison.Ordinal);
+}

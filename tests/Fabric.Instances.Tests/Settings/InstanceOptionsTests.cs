@@ -1,0 +1,32 @@
+using Fabric.Instances.Settings;
+
+namespace Fabric.Instances.Tests.Settings;
+
+public sealed class InstanceOptionsTests
+{
+    [Fact]
+    public void Defaults_CpuOvercommitFour_Valid()
+    {
+        var options = new InstanceOptions();
+
+        Assert.Equal(4, options.CpuOvercommit);
+        Assert.True(new InstanceOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_EverySettingBad_ListsEveryKey()
+    {
+        var options = new InstanceOptions { CpuOvercommit = 0, MigrationDowntimeMs = 0, MigrationBandwidthMiBps = -1 };
+
+        var result = new InstanceOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Equal(
+            [
+                "Fabric:Instances:CpuOvercommit: must be 1-64",
+                "Fabric:Instances:MigrationDowntimeMs: must be 1-60000",
+                "Fabric:Instances:MigrationBandwidthMiBps: must be 1-1000000",
+            ],
+            result.Failures);
+    }
+}
