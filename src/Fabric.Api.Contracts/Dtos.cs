@@ -65,6 +65,21 @@ public sealed record NodeDto
 
     public string? Hypervisor { get; init; }
 
+    // storage: volume folder (default /srv/fabric/volumes) and the interface AoE is served on (default eth0)
+    public string? StoragePath { get; init; }
+
+    public string? AoeInterface { get; init; }
+
+    // every role: SSH access (address defaults to ip, port to 22, user to root) and the pinned host key
+    public string? SshAddress { get; init; }
+
+    public int? SshPort { get; init; }
+
+    public string? SshUser { get; init; }
+
+    /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
+    public string? SshHostKey { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
@@ -102,6 +117,21 @@ public abstract record NodeFieldsRequest
     public string? DiskVolume { get; init; }
 
     public string? Hypervisor { get; init; }
+
+    // storage: volume folder (default /srv/fabric/volumes) and the interface AoE is served on (default eth0)
+    public string? StoragePath { get; init; }
+
+    public string? AoeInterface { get; init; }
+
+    // every role: SSH access (address defaults to ip, port to 22, user to root) and the pinned host key
+    public string? SshAddress { get; init; }
+
+    public int? SshPort { get; init; }
+
+    public string? SshUser { get; init; }
+
+    /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
+    public string? SshHostKey { get; init; }
 }
 
 /// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <see cref="Macs"/>; <see cref="Ip"/> is the
@@ -177,4 +207,6 @@ public sealed record LeaseDto(string Ip, string Mac, string? Hostname, string? N
 /// <param name="Stage">e.g. <c>initramfs</c>, <c>root-mounted</c>, <c>up</c>, <c>failed</c>.</param>
 /// <param name="Message">Free text: for <c>failed</c>, what the node waited for.</param>
 /// <param name="UptimeSeconds">Seconds since the node's kernel started, if known.</param>
-public sealed record BootEventRequest(string Stage, string? Message, double? UptimeSeconds);
+/// <summary>A boot report. <see cref="SshHostKey"/> (with <c>up</c> only) is the node's SSH host key: pinned when the node
+/// has none yet, refused (409, an <c>ssh-host-key-mismatch</c> event) when it differs from the pinned one.</summary>
+public sealed record BootEventRequest(string Stage, string? Message, double? UptimeSeconds, string? SshHostKey = null);

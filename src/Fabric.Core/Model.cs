@@ -47,7 +47,41 @@ public sealed record StorageVolume(string Name, int Slot, long SizeBytes, string
 /// <param name="AoeShelf">The AoE shelf (major) number this node serves its volumes on.</param>
 /// <param name="Volumes">Exported volumes.</param>
 /// <param name="NfsExports">NFS export paths.</param>
-public sealed record StorageSpec(string? Pair, int? AoeShelf, IReadOnlyList<StorageVolume> Volumes, IReadOnlyList<string> NfsExports);
+/// <param name="StoragePath">Folder of the node's volume files, or null for <see cref="DefaultStoragePath"/>.</param>
+/// <param name="AoeInterface">Interface the node's AoE exports are served on, or null for <see cref="DefaultAoeInterface"/>.</param>
+public sealed record StorageSpec(
+    string? Pair,
+    int? AoeShelf,
+    IReadOnlyList<StorageVolume> Volumes,
+    IReadOnlyList<string> NfsExports,
+    string? StoragePath = null,
+    string? AoeInterface = null)
+{
+    public const string DefaultStoragePath = "/srv/fabric/volumes";
+
+    public const string DefaultAoeInterface = "eth0";
+
+    /// <summary>Where images live on every storage node.</summary>
+    public const string ImagePath = "/srv/fabric/images";
+
+    public string EffectiveStoragePath => StoragePath ?? DefaultStoragePath;
+
+    public string EffectiveAoeInterface => AoeInterface ?? DefaultAoeInterface;
+}
+
+/// <summary>How Fabric reaches a node over SSH; null fields take their defaults (<see cref="Node.SshEndpoint"/>).</summary>
+/// <param name="Address">Host name or address, or null for the node's IP.</param>
+/// <param name="Port">TCP port, or null for 22.</param>
+/// <param name="User">Login, or null for <c>root</c>.</param>
+/// <param name="HostKey">The pinned host key, <c>TYPE BASE64</c> (see <see cref="SshHostKeyText"/>), or null while none is pinned.</param>
+public sealed record SshAccess(string? Address, int? Port, string? User, string? HostKey)
+{
+    public const int DefaultPort = 22;
+
+    public const string DefaultUser = "root";
+
+    public static SshAccess None { get; } = new(null, null, null, null);
+}
 
 /// <summary>HardwareNode fields: a diskless hypervisor.</summary>
 public sealed record HardwareSpec(int? CpuCores, long? MemoryMiB, RootSpec? Root);
@@ -78,6 +112,14 @@ public sealed record Node
     public HardwareSpec? Hardware { get; init; }
 
     public InstanceSpec? Instance { get; init; }
+
+    /// <summary>How Fabric reaches the node over SSH (every role).</summary>
+    public SshAccess Ssh { get; init; } = SshAccess.None;
+
+    /// <summary>The SSH address, port and user with defaults applied (address: the node's IP), or a null address when
+    /// the node has neither.</summary>
+    public (string? Address, int Port, string User) SshEndpoint =>
+        (Ssh.Address ?? Ip?.ToString(), Ssh.Port ?? SshAccess.DefaultPort, Ssh.User ?? SshAccess.DefaultUser);
 
     public DateTimeOffset CreatedAt { get; init; }
 

@@ -29,6 +29,12 @@ public interface IRegistry : IFabricDirectory, IDisposable
     /// is a conflict naming <c>state</c>, and nothing is written.</summary>
     Task<RegistryResult<Node>> ApplyAsync(string name, NodeTrigger trigger, EventKind kind, string message, Actor actor, CancellationToken cancellationToken = default);
 
+    /// <summary>Pins <paramref name="hostKey"/> as the node's SSH host key when it has none (an
+    /// <c>ssh-host-key-pinned</c> event). The same key again changes nothing. A different key is a conflict naming
+    /// <c>sshHostKey</c>, keeps the pinned one and records an <c>ssh-host-key-mismatch</c> event; a malformed one is
+    /// invalid and writes nothing.</summary>
+    Task<RegistryResult<Node>> PinSshHostKeyAsync(string name, string hostKey, Actor actor, CancellationToken cancellationToken = default);
+
     /// <summary>Records an event without touching the node's state.</summary>
     Task<RegistryResult<Node>> RecordAsync(string name, EventKind kind, string message, Actor actor, CancellationToken cancellationToken = default);
 

@@ -48,6 +48,18 @@ public sealed record NodeInput
     public string? DiskVolume { get; init; }
 
     public string? Hypervisor { get; init; }
+
+    public string? StoragePath { get; init; }
+
+    public string? AoeInterface { get; init; }
+
+    public string? SshAddress { get; init; }
+
+    public int? SshPort { get; init; }
+
+    public string? SshUser { get; init; }
+
+    public string? SshHostKey { get; init; }
 }
 
 /// <summary>A storage volume as a request describes it.</summary>

@@ -198,6 +198,38 @@ internal sealed partial class RegistryService : IRegistry
             return (RegistryResult<Node>.Ok(next.Node), decision.Changes ? snapshot.WithNode(next) : snapshot);
         }, cancellationToken);
 
+    public Task<RegistryResult<Node>> PinSshHostKeyAsync(string name, string hostKey, Actor actor, CancellationToken cancellationToken = default) =>
+        WriteAsync((snapshot, batch) =>
+        {
+            if (!snapshot.Nodes.TryGetValue(Key(name), out var entry))
+            {
+                return (RegistryError.NotFound("name", $"no node named '{name}'"), snapshot);
+            }
+
+            if (!SshHostKeyText.TryNormalize(hostKey, out var key, out var reason))
+            {
+                return (RegistryError.Invalid("sshHostKey", reason), snapshot);
+            }
+
+            var node = entry.Node;
+            var now = _time.GetUtcNow();
+            if (node.Ssh.HostKey is { } pinned)
+            {
+                if (pinned == key)
+                {
+                    return (RegistryResult<Node>.Ok(node), snapshot);
+                }
+
+                AppendEvent(batch, node.Name, now, EventKind.SshHostKeyMismatch, $"reported {key}; pinned {pinned}; refused", actor);
+                return (RegistryError.Conflict("sshHostKey", $"node '{node.Name}' has another SSH host key pinned; the reported key is refused"), snapshot);
+            }
+
+            var next = new StoredNode(entry.Id, node with { Ssh = node.Ssh with { HostKey = key }, UpdatedAt = now }, entry.StateChangedAt);
+            batch.ReplaceNode(entry.Id, next.Node, entry.StateChangedAt);
+            AppendEvent(batch, node.Name, now, EventKind.SshHostKeyPinned, $"sshHostKey: {key}", actor);
+            return (RegistryResult<Node>.Ok(next.Node), snapshot.WithNode(next));
+        }, cancellationToken);
+
     public Task<RegistryResult<Node>> RecordAsync(string name, EventKind kind, string message, Actor actor, CancellationToken cancellationToken = default) =>
         WriteAsync((snapshot, batch) =>
         {

@@ -26,6 +26,12 @@ internal static class DtoMapping
         VCpus = node.Instance?.VCpus,
         DiskVolume = node.Instance?.DiskVolume,
         Hypervisor = node.Instance?.Hypervisor,
+        StoragePath = node.Storage?.StoragePath,
+        AoeInterface = node.Storage?.AoeInterface,
+        SshAddress = node.Ssh.Address,
+        SshPort = node.Ssh.Port,
+        SshUser = node.Ssh.User,
+        SshHostKey = node.Ssh.HostKey,
         CreatedAt = node.CreatedAt,
         UpdatedAt = node.UpdatedAt,
     };
@@ -80,6 +86,12 @@ internal static class DtoMapping
         VCpus = request.VCpus,
         DiskVolume = request.DiskVolume,
         Hypervisor = request.Hypervisor,
+        StoragePath = request.StoragePath,
+        AoeInterface = request.AoeInterface,
+        SshAddress = request.SshAddress,
+        SshPort = request.SshPort,
+        SshUser = request.SshUser,
+        SshHostKey = request.SshHostKey,
     };
 
     public static NetworkInput ToInput(this CreateNetworkRequest request) => new()

@@ -15,7 +15,8 @@ namespace Fabric.Appliance.Boot;
 /// <summary>Boot reports from nodes (<c>POST /api/v1/nodes/{name}/boot-events</c>): <c>initramfs</c> and
 /// <c>root-mounted</c> make a node <c>booting</c>, <c>up</c> makes it <c>up</c>, <c>failed</c> makes it <c>failed</c>, as
 /// the lifecycle table says (a report it refuses is a 409 naming <c>state</c>). Each report is an event with its timing
-/// and source address.</summary>
+/// and source address. The <c>up</c> report may carry the node's SSH host key: pinned when the node has none, and a
+/// different one refuses the report (409 naming <c>sshHostKey</c>, an <c>ssh-host-key-mismatch</c> event).</summary>
 public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens tokens, TimeProvider time)
 {
     public static IReadOnlyList<string> Stages => NodeTriggerNames.Stages;
@@ -58,6 +59,18 @@ public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens
             errors.Add(new FieldError("uptimeSeconds", "uptime is a number of seconds, 0 or more"));
         }
 
+        if (request.SshHostKey is not null)
+        {
+            if (trigger != NodeTrigger.ReportedUp)
+            {
+                errors.Add(new FieldError("sshHostKey", "the SSH host key is reported with the 'up' stage only"));
+            }
+            else if (!SshHostKeyText.TryNormalize(request.SshHostKey, out _, out var reason))
+            {
+                errors.Add(new FieldError("sshHostKey", reason));
+            }
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Fields(400, "The request has invalid fields", errors);
@@ -67,6 +80,16 @@ public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens
         if (node is null)
         {
             return NodeEndpoints.NotFound(name);
+        }
+
+        if (request.SshHostKey is not null)
+        {
+            // A key other than the pinned one refuses the whole report: the node's state stays as it was.
+            var pinned = await registry.PinSshHostKeyAsync(node.Name, request.SshHostKey, actor, cancellationToken);
+            if (!pinned.Succeeded)
+            {
+                return Problems.From(pinned.Error);
+            }
         }
 
         var result = await registry.ApplyAsync(node.Name, trigger, trigger.ReportEvent(), Describe(stage!, request, node, context), actor, cancellationToken);

@@ -109,6 +109,12 @@ internal static class NodeCommands
                 ("vcpus", node.VCpus?.ToString(CultureInfo.InvariantCulture)),
                 ("disk volume", node.DiskVolume),
                 ("hypervisor", node.Hypervisor),
+                ("storage path", node.StoragePath),
+                ("aoe interface", node.AoeInterface),
+                ("ssh address", node.SshAddress),
+                ("ssh port", node.SshPort?.ToString(CultureInfo.InvariantCulture)),
+                ("ssh user", node.SshUser),
+                ("ssh host key", node.SshHostKey),
                 ("labels", string.Join(", ", node.Labels.Select(l => $"{l.Key}={l.Value}"))),
                 ("created", node.CreatedAt.ToString("u", CultureInfo.InvariantCulture)),
                 ("updated", node.UpdatedAt.ToString("u", CultureInfo.InvariantCulture)),
@@ -125,7 +131,7 @@ internal static class NodeCommands
         var macs = new Option<string[]?>("--mac") { Description = "Replace the node's MACs; repeat for more NICs" };
         var unset = new Option<string[]?>("--unset")
         {
-            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor); repeat for more",
+            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, storagePath, aoeInterface, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor, sshAddress, sshPort, sshUser, sshHostKey); repeat for more",
         };
         var fields = new NodeFieldOptions();
         var output = CliApp.OutputOption();
@@ -210,6 +216,18 @@ internal static class NodeCommands
 
         public Option<long?> MemoryMiB { get; } = new("--memory-mib") { Description = "Memory in MiB" };
 
+        public Option<string?> StoragePath { get; } = new("--storage-path") { Description = "StorageNode folder of its volume files (default /srv/fabric/volumes)" };
+
+        public Option<string?> AoeInterface { get; } = new("--aoe-interface") { Description = "StorageNode interface its AoE exports are served on (default eth0)" };
+
+        public Option<string?> SshAddress { get; } = new("--ssh-address") { Description = "Address Fabric reaches the node at over SSH (default: its ip)" };
+
+        public Option<int?> SshPort { get; } = new("--ssh-port") { Description = "SSH port (default 22)" };
+
+        public Option<string?> SshUser { get; } = new("--ssh-user") { Description = "SSH user (default root)" };
+
+        public Option<string?> SshHostKey { get; } = new("--ssh-host-key") { Description = "The node's SSH host key to pin, e.g. \"ssh-ed25519 AAAA...\"" };
+
         public Option<string[]?> Label { get; } = new("--label", "-l") { Description = "A label key=value; repeat for more (on set: replaces all labels)" };
 
         public void AddTo(Command command)
@@ -221,6 +239,12 @@ internal static class NodeCommands
             command.Add(Pair);
             command.Add(CpuCores);
             command.Add(MemoryMiB);
+            command.Add(StoragePath);
+            command.Add(AoeInterface);
+            command.Add(SshAddress);
+            command.Add(SshPort);
+            command.Add(SshUser);
+            command.Add(SshHostKey);
             command.Add(Label);
         }
 
@@ -236,6 +260,12 @@ internal static class NodeCommands
                 Pair = parse.GetValue(Pair),
                 CpuCores = parse.GetValue(CpuCores),
                 MemoryMiB = parse.GetValue(MemoryMiB),
+                StoragePath = parse.GetValue(StoragePath),
+                AoeInterface = parse.GetValue(AoeInterface),
+                SshAddress = parse.GetValue(SshAddress),
+                SshPort = parse.GetValue(SshPort),
+                SshUser = parse.GetValue(SshUser),
+                SshHostKey = parse.GetValue(SshHostKey),
                 Labels = Labels(parse),
             });
 

@@ -42,10 +42,16 @@ public readonly record struct EventKind
 
     public static EventKind ProvisioningFailed { get; } = new("provisioning-failed");
 
+    /// <summary>The node's SSH host key was pinned from its own <c>up</c> report.</summary>
+    public static EventKind SshHostKeyPinned { get; } = new("ssh-host-key-pinned");
+
+    /// <summary>A server presented, or a node reported, a host key other than the pinned one; nothing ran.</summary>
+    public static EventKind SshHostKeyMismatch { get; } = new("ssh-host-key-mismatch");
+
     public static IReadOnlyList<EventKind> All { get; } =
     [
         Created, Updated, Removed, Discovered, BootScript, BootInitramfs, BootRootMounted, BootUp, BootFailed, BootTimeout,
-        ProvisioningStarted, ProvisioningFinished, ProvisioningFailed,
+        ProvisioningStarted, ProvisioningFinished, ProvisioningFailed, SshHostKeyPinned, SshHostKeyMismatch,
     ];
 
     /// <summary>The kind of a stored entry; text this version does not know is kept as it is.</summary>

@@ -8,7 +8,7 @@ internal sealed class HardwareRole : RoleModule
 {
     public override NodeRole Role => NodeRole.Hardware;
 
-    public override IReadOnlyList<RoleField> Fields { get; } =
+    protected override IReadOnlyList<RoleField> OwnFields { get; } =
     [
         RoleField.OfValue("cpuCores", i => i.CpuCores, (i, v) => i with { CpuCores = v }, n => n.Hardware?.CpuCores),
         RoleField.OfValue("memoryMiB", i => i.MemoryMiB, (i, v) => i with { MemoryMiB = v }, n => n.Hardware?.MemoryMiB),

@@ -8,7 +8,7 @@ internal sealed class InstanceRole : RoleModule
 {
     public override NodeRole Role => NodeRole.Instance;
 
-    public override IReadOnlyList<RoleField> Fields { get; } =
+    protected override IReadOnlyList<RoleField> OwnFields { get; } =
     [
         RoleField.OfValue("memoryMiB", i => i.MemoryMiB, (i, v) => i with { MemoryMiB = v }, n => n.Instance?.MemoryMiB),
         RoleField.OfValue("vCpus", i => i.VCpus, (i, v) => i with { VCpus = v }, n => n.Instance?.VCpus),

@@ -26,8 +26,14 @@ internal abstract class RoleModule
 {
     public abstract NodeRole Role { get; }
 
-    /// <summary>The role's own fields, in the order the event log prints them.</summary>
-    public abstract IReadOnlyList<RoleField> Fields { get; }
+    private IReadOnlyList<RoleField>? _fields;
+
+    /// <summary>The node's fields in this role: the role's own, then those every role has (<see cref="SshFields"/>), in
+    /// the order the event log prints them.</summary>
+    public IReadOnlyList<RoleField> Fields => _fields ??= [.. OwnFields, .. SshFields.All];
+
+    /// <summary>The role's own fields.</summary>
+    protected abstract IReadOnlyList<RoleField> OwnFields { get; }
 
     /// <summary>The node with this role's spec made from the request's fields; every problem goes to <paramref name="errors"/>.</summary>
     public abstract Node WithSpec(Node node, NodeInput input, Network? network, List<FieldError> errors);

@@ -7,7 +7,7 @@ internal sealed class RouterRole : RoleModule
 {
     public override NodeRole Role => NodeRole.Router;
 
-    public override IReadOnlyList<RoleField> Fields { get; } = [];
+    protected override IReadOnlyList<RoleField> OwnFields { get; } = [];
 
     public override Node WithSpec(Node node, NodeInput input, Network? network, List<FieldError> errors) => node;
 }

@@ -8,7 +8,7 @@ internal sealed class StorageRole : RoleModule
 {
     public override NodeRole Role => NodeRole.Storage;
 
-    public override IReadOnlyList<RoleField> Fields { get; } =
+    protected override IReadOnlyList<RoleField> OwnFields { get; } =
     [
         RoleField.Of("pair", i => i.Pair, (i, v) => i with { Pair = v }, n => n.Storage?.Pair),
         RoleField.OfValue("aoeShelf", i => i.AoeShelf, (i, v) => i with { AoeShelf = v }, n => n.Storage?.AoeShelf),
@@ -24,6 +24,8 @@ internal sealed class StorageRole : RoleModule
             (i, v) => i with { NfsExports = v },
             n => n.Storage is { NfsExports.Count: > 0 } s ? s.NfsExports : null,
             v => string.Join(",", v)),
+        RoleField.Of("storagePath", i => i.StoragePath, (i, v) => i with { StoragePath = v }, n => n.Storage?.StoragePath),
+        RoleField.Of("aoeInterface", i => i.AoeInterface, (i, v) => i with { AoeInterface = v }, n => n.Storage?.AoeInterface),
     ];
 
     public override Node WithSpec(Node node, NodeInput input, Network? network, List<FieldError> errors)
@@ -92,6 +94,21 @@ internal sealed class StorageRole : RoleModule
             }
         }
 
-        return node with { Storage = new StorageSpec(pair, input.AoeShelf, volumes, exports) };
+        if (input.StoragePath is not null && !IsAbsolutePath(input.StoragePath))
+        {
+            errors.Add(new FieldError("storagePath", $"'{input.StoragePath}' is not an absolute path without '..'"));
+        }
+
+        if (input.AoeInterface is not null && !IsInterfaceName(input.AoeInterface))
+        {
+            errors.Add(new FieldError("aoeInterface", $"'{input.AoeInterface}' is not an interface name (1-15 characters, no '/', ':' or spaces)"));
+        }
+
+        var storagePath = input.StoragePath is { Length: > 1 } p ? p.TrimEnd('/') : input.StoragePath;
+        return node with { Storage = new StorageSpec(pair, input.AoeShelf, volumes, exports, storagePath, input.AoeInterface) };
     }
+
+    /// <summary>A Linux interface name (IFNAMSIZ - 1 characters, not '.' or '..', no '/', ':' or white space).</summary>
+    private static bool IsInterfaceName(string name) =>
+        name.Length is > 0 and <= 15 && name is not "." and not ".." && name.All(c => c > ' ' && c < 127 && c is not '/' and not ':');
 }

@@ -34,7 +34,8 @@ internal static class SqliteRegistryLoader
         var labels = connection.Query<(long NodeId, string Key, string Value)>("SELECT node_id, key, value FROM node_labels")
             .ToLookup(r => r.NodeId);
         var fields = connection.Query<FieldsRow>(
-            "SELECT node_id AS NodeId, cpu_cores AS CpuCores, memory_mib AS MemoryMiB, root AS Root, pair AS Pair, aoe_shelf AS AoeShelf, volumes AS Volumes, nfs_exports AS NfsExports, vcpus AS VCpus, disk_volume AS DiskVolume, hypervisor AS Hypervisor FROM node_fields")
+            "SELECT node_id AS NodeId, cpu_cores AS CpuCores, memory_mib AS MemoryMiB, root AS Root, pair AS Pair, aoe_shelf AS AoeShelf, volumes AS Volumes, nfs_exports AS NfsExports, vcpus AS VCpus, disk_volume AS DiskVolume, hypervisor AS Hypervisor, " +
+            "storage_path AS StoragePath, aoe_interface AS AoeInterface, ssh_address AS SshAddress, ssh_port AS SshPort, ssh_user AS SshUser, ssh_host_key AS SshHostKey FROM node_fields")
             .ToDictionary(r => r.NodeId);
 
         var nodes = new List<StoredNode>();
@@ -62,11 +63,14 @@ internal static class SqliteRegistryLoader
                         f?.Pair,
                         (int?)f?.AoeShelf,
                         f?.Volumes is null ? [] : JsonSerializer.Deserialize<List<StorageVolume>>(f.Volumes) ?? [],
-                        f?.NfsExports is null ? [] : JsonSerializer.Deserialize<List<string>>(f.NfsExports) ?? [])
+                        f?.NfsExports is null ? [] : JsonSerializer.Deserialize<List<string>>(f.NfsExports) ?? [],
+                        f?.StoragePath,
+                        f?.AoeInterface)
                     : null,
                 Instance = role == NodeRole.Instance
                     ? new InstanceSpec((int?)f?.VCpus, f?.MemoryMiB, f?.DiskVolume, ip.Network, f?.Hypervisor)
                     : null,
+                Ssh = f is null ? SshAccess.None : new SshAccess(f.SshAddress, (int?)f.SshPort, f.SshUser, f.SshHostKey),
                 CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
                 UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt),
             };
@@ -137,5 +141,17 @@ internal static class SqliteRegistryLoader
         public string? DiskVolume { get; set; }
 
         public string? Hypervisor { get; set; }
+
+        public string? StoragePath { get; set; }
+
+        public string? AoeInterface { get; set; }
+
+        public string? SshAddress { get; set; }
+
+        public long? SshPort { get; set; }
+
+        public string? SshUser { get; set; }
+
+        public string? SshHostKey { get; set; }
     }
 }

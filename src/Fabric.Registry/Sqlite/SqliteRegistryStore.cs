@@ -274,8 +274,10 @@ internal sealed class SqliteRegistryStore : IRegistryStore
             }
 
             connection.Execute(
-                "INSERT INTO node_fields (node_id, cpu_cores, memory_mib, root, pair, aoe_shelf, volumes, nfs_exports, vcpus, disk_volume, hypervisor) " +
-                "VALUES (@Id, @CpuCores, @MemoryMiB, @Root, @Pair, @AoeShelf, @Volumes, @NfsExports, @VCpus, @DiskVolume, @Hypervisor)",
+                "INSERT INTO node_fields (node_id, cpu_cores, memory_mib, root, pair, aoe_shelf, volumes, nfs_exports, vcpus, disk_volume, hypervisor, " +
+                "storage_path, aoe_interface, ssh_address, ssh_port, ssh_user, ssh_host_key) " +
+                "VALUES (@Id, @CpuCores, @MemoryMiB, @Root, @Pair, @AoeShelf, @Volumes, @NfsExports, @VCpus, @DiskVolume, @Hypervisor, " +
+                "@StoragePath, @AoeInterface, @SshAddress, @SshPort, @SshUser, @SshHostKey)",
                 new
                 {
                     Id = id,
@@ -289,6 +291,12 @@ internal sealed class SqliteRegistryStore : IRegistryStore
                     node.Instance?.VCpus,
                     node.Instance?.DiskVolume,
                     node.Instance?.Hypervisor,
+                    node.Storage?.StoragePath,
+                    node.Storage?.AoeInterface,
+                    SshAddress = node.Ssh.Address,
+                    SshPort = node.Ssh.Port,
+                    SshUser = node.Ssh.User,
+                    SshHostKey = node.Ssh.HostKey,
                 },
                 transaction);
         }

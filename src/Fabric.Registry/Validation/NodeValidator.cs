@@ -77,6 +77,7 @@ internal static class NodeValidator
                 input,
                 network,
                 errors);
+            node = SshFields.WithAccess(node, input, errors);
         }
 
         if (errors.Count > 0)

@@ -63,6 +63,58 @@ public sealed class BootEventsTests : IAsyncLifetime
         Assert.Contains("network up", events.Single(e => e.Kind == EventKind.BootInitramfs).Message, StringComparison.Ordinal);
     }
 
+    private const string KeyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOqlDtcScx3TBXl3oaum63sKOEpeBAX7UfklRfGs6x9l";
+    private const string KeyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAyITDiP/YTvAjsQgLWIB6ayCHG5uLvEVPS9hlXchcb4";
+
+    [Fact]
+    public async Task Report_UpWithHostKeyNoneYet_UpAndKeyPinned()
+    {
+        using var node = NodeClient("h1");
+        await _host.Client.GetStringAsync("/boot/52:54:00:00:00:01.ipxe");
+
+        var response = await node.PostAsJsonAsync("/api/v1/nodes/h1/boot-events", new { stage = "up", sshHostKey = KeyA + " root@h1" });
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(NodeState.Up, State("h1"));
+        Assert.Equal(KeyA, _host.Registry.FindNode("h1")!.Ssh.HostKey);
+        var dto = await _host.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/nodes/h1");
+        Assert.Equal(KeyA, dto.GetProperty("sshHostKey").GetString());
+    }
+
+    [Fact]
+    public async Task Report_UpWithOtherHostKey_ConflictStateAndPinKeptMismatchRecorded()
+    {
+        using var node = NodeClient("h1");
+        await _host.Client.GetStringAsync("/boot/52:54:00:00:00:01.ipxe");
+        await _host.Registry.PinSshHostKeyAsync("h1", KeyA, Actor.Admin);
+
+        var response = await node.PostAsJsonAsync("/api/v1/nodes/h1/boot-events", new { stage = "up", sshHostKey = KeyB });
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("sshHostKey", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(NodeState.Booting, State("h1"));
+        Assert.Equal(KeyA, _host.Registry.FindNode("h1")!.Ssh.HostKey);
+        var events = (await _host.Registry.ListEventsAsync("h1")).Value!;
+        Assert.Contains(events, e => e.Kind == EventKind.SshHostKeyMismatch && e.Actor == "node:h1");
+        Assert.DoesNotContain(events, e => e.Kind == EventKind.BootUp);
+    }
+
+    [Theory]
+    [InlineData("up", "ssh-ed25519 nonsense!")]
+    [InlineData("initramfs", KeyA)]
+    public async Task Report_BadHostKeyField_BadRequestNamingItNothingWritten(string stage, string key)
+    {
+        using var node = NodeClient("h1");
+        await _host.Client.GetStringAsync("/boot/52:54:00:00:00:01.ipxe");
+
+        var response = await node.PostAsJsonAsync("/api/v1/nodes/h1/boot-events", new { stage, sshHostKey = key });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("sshHostKey", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(_host.Registry.FindNode("h1")!.Ssh.HostKey);
+        Assert.Equal(NodeState.Booting, State("h1"));
+    }
+
     [Fact]
     public async Task Report_Failed_FailedWithMessageInEvents()
     {

@@ -17,13 +17,18 @@ public sealed class RoleModulesTests : IDisposable
         _dir.Dispose();
     }
 
+    internal const string HostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOqlDtcScx3TBXl3oaum63sKOEpeBAX7UfklRfGs6x9l";
+
+    /// <summary>The fields every role has (how Fabric reaches the node over SSH).</summary>
+    private static readonly string[] Common = ["sshAddress", "sshPort", "sshUser", "sshHostKey"];
+
     /// <summary>Which role has which field, written out on its own.</summary>
     private static readonly Dictionary<NodeRole, string[]> Expected = new()
     {
-        [NodeRole.Hardware] = ["cpuCores", "memoryMiB", "root"],
-        [NodeRole.Storage] = ["pair", "aoeShelf", "volumes", "nfsExports"],
-        [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor"],
-        [NodeRole.Router] = [],
+        [NodeRole.Hardware] = ["cpuCores", "memoryMiB", "root", .. Common],
+        [NodeRole.Storage] = ["pair", "aoeShelf", "volumes", "nfsExports", "storagePath", "aoeInterface", .. Common],
+        [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor", .. Common],
+        [NodeRole.Router] = [.. Common],
     };
 
     /// <summary>A valid value for each role field.</summary>
@@ -39,6 +44,12 @@ public sealed class RoleModulesTests : IDisposable
         "vCpus" => input with { VCpus = 2 },
         "diskVolume" => input with { DiskVolume = "vm1-disk" },
         "hypervisor" => input with { Hypervisor = "h1" },
+        "storagePath" => input with { StoragePath = "/srv/pool/volumes" },
+        "aoeInterface" => input with { AoeInterface = "eth1" },
+        "sshAddress" => input with { SshAddress = "10.0.0.9" },
+        "sshPort" => input with { SshPort = 2222 },
+        "sshUser" => input with { SshUser = "fabric" },
+        "sshHostKey" => input with { SshHostKey = HostKey },
         _ => throw new ArgumentOutOfRangeException(nameof(field), field, "no sample value"),
     };
 
