@@ -47,6 +47,7 @@ internal static class CliApp
             NodeCommands.Create(environment),
             NetworkCommands.Create(environment),
             JobCommands.Create(environment),
+            StorageCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
             SshKeyCommands.Create(environment),

@@ -41,6 +41,7 @@ public static class ApplianceHosting
         services.AddFabricBoot(builder.Configuration);
         services.AddFabricJobsOn(builder.Configuration, options);
         services.AddFabricRemote(new Remote.RemoteOptions { KeyFolder = Path.Combine(options.DataDir, "ssh") });
+        Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());

@@ -13,7 +13,8 @@ public static class ExportScripts
 {
     public const string RunFolder = "/run/fabric";
 
-    /// <summary>Starts an export unless its pid file names a live process; fails when the file is missing or vblade exits
+    /// <summary>Starts an export unless its pid file names a live vblade (a zombie or a reused pid has another or an empty
+    /// command line); fails when the file is missing or vblade exits
     /// at once. Arguments: shelf, slot, interface, file.</summary>
     internal const string Start = """
         set -u
@@ -22,7 +23,9 @@ public static class ExportScripts
         pidf="$d/vblade-e$1.$2.pid"
         if [ -f "$pidf" ]; then
           p=$(cat "$pidf" 2>/dev/null || true)
-          if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then exit 0; fi
+          case $(tr '\000' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
+            *vblade*) exit 0 ;;
+          esac
         fi
         if [ ! -f "$4" ]; then echo "no volume file $4" >&2; exit 2; fi
         if command -v setsid >/dev/null 2>&1; then
@@ -32,7 +35,7 @@ public static class ExportScripts
         fi
         echo $! >"$pidf"
         sleep 0.3
-        if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+        if ! tr '\000' ' ' <"/proc/$(cat "$pidf")/cmdline" 2>/dev/null | grep -q vblade; then
           rm -f "$pidf"
           echo "vblade e$1.$2 exited at once: $(tail -n 1 "$d/vblade-e$1.$2.log" 2>/dev/null)" >&2
           exit 1
@@ -51,7 +54,8 @@ public static class ExportScripts
         exit 0
         """;
 
-    /// <summary>One line per pid file: <c>eS.N TAB pid TAB alive|dead TAB argv joined by TAB</c>.</summary>
+    /// <summary>One line per pid file: <c>eS.N TAB pid TAB alive|dead TAB argv joined by TAB</c>; a process without a
+    /// command line (gone, or a zombie) is dead.</summary>
     internal const string List = """
         d=${FABRIC_RUN:-/run/fabric}
         for f in "$d"/vblade-e*.pid; do
@@ -59,8 +63,8 @@ public static class ExportScripts
           t=${f#"$d"/vblade-}
           t=${t%.pid}
           p=$(cat "$f" 2>/dev/null || true)
-          if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-            c=$(tr '\000' '\t' <"/proc/$p/cmdline" 2>/dev/null || true)
+          c=$(tr '\000' '\t' <"/proc/$p/cmdline" 2>/dev/null || true)
+          if [ -n "$p" ] && [ -n "$c" ]; then
             printf '%s\t%s\talive\t%s\n' "$t" "$p" "$c"
           else
             printf '%s\t%s\tdead\t\n' "$t" "$p"
