@@ -19,6 +19,8 @@ public sealed class ApplianceBootTests
         Assert.Contains("hnode01: booting -> up", run.Output);
         Assert.Contains("fabric: found AoE target e0.1", run.Console);
         Assert.Contains("fabric: hnode01 is up", run.Console);
+        // The node runs an SSH server for Fabric, with a host key made at boot.
+        Assert.Contains("fabric: ssh: dropbear on port 22, host key ssh-ed25519 ", run.Console);
     }
 
     [Fact]

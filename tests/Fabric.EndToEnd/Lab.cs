@@ -22,6 +22,25 @@ internal sealed record LabRun(
 
     public override string ToString() => $"exit {ExitCode}\n{Output}\n--- console ---\n{Tail(Console, 40)}";
 
+    /// <summary>The rest of the last output line <c>lab: KEY VALUE</c> (e.g. <c>mdstat</c>, <c>repair-seconds</c>).</summary>
+    public string? Line(string key)
+    {
+        string prefix = $"lab: {key} ";
+        return Output.Split('\n').LastOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..].TrimEnd('\r');
+    }
+
+    /// <summary>A string field of the node as the registry showed it at the end (<c>lab: node-json</c>), by its JSON name.</summary>
+    public string? NodeField(string name)
+    {
+        if (Line("node-json") is not { } json)
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    }
+
     private static string Tail(string text, int lines)
     {
         var all = text.Split('\n');
