@@ -214,7 +214,7 @@ namespace Fabric.Bench.Storm
     {
         public static async Task<NodeResult> BootAsync(int i, Options options, DhcpRelay relay, long stormStart, CancellationToken cancellationToken)
         {
-            var result = new NodeResult { Tftp = options.TftpShare > 0 && (i % 1000) < options.TftpShare * 1000 };
+            var result = new NodeResult { Tftp = Math.Floor((i + 1) * options.TftpShare) > Math.Floor(i * options.TftpShare) };
             var mac = Options.Mac(i);
             var start = Stopwatch.GetTimestamp();
             var stageStart = start;
