@@ -420,8 +420,8 @@ namespace Fabric.Bench.Storm
             var c = CultureInfo.InvariantCulture;
             var stages = string.Join(",", Stages.Select(s => string.Format(c, "\"{0}\":{{\"p50\":{1:F4},\"p99\":{2:F4}}}", s.Key, Num(s.Value.P50), Num(s.Value.P99))));
             var failures = string.Join(",", FailuresByStage.Select(f => $"\"{f.Key}\":{f.Value}"));
-            return string.Format(c, "{{\"server\":\"{0}\",\"mode\":\"{1}\",\"nodes\":{2},\"up\":{3},\"failed\":{4},\"failures\":{{{5}}},\"wall\":{6:F3},\"nodesPerMinute\":{7:F1},\"p50\":{8:F4},\"p99\":{9:F4},\"stages\":{{{10}}},\"cpuPerNode\":{11:F5},\"peakMiB\":{12:F1},\"tftpNodes\":{13}}}\n",
-                Label, Mode, Nodes, Up, Failed, failures, Wall, NodesPerMinute, Num(P50), Num(P99), stages, CpuPerNode, PeakBytes / 1048576.0, TftpNodes);
+            return string.Format(c, "{{\"server\":\"{0}\",\"mode\":\"{1}\",\"nodes\":{2},\"up\":{3},\"failed\":{4},\"failures\":{{{5}}},\"wall\":{6:F3},\"nodesPerMinute\":{7:F1},\"p50\":{8:F4},\"p99\":{9:F4},\"stages\":{{{10}}},\"cpuPerNode\":{11:F5},\"peakMiB\":{12:F1},\"tftpNodes\":{13},\"dhcpUnmatched\":{14}}}\n",
+                Label, Mode, Nodes, Up, Failed, failures, Wall, NodesPerMinute, Num(P50), Num(P99), stages, CpuPerNode, PeakBytes / 1048576.0, TftpNodes, DhcpUnmatched);
         }
 
         private static double Num(double v) => double.IsNaN(v) ? -1 : v;
