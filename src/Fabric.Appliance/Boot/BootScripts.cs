@@ -148,7 +148,7 @@ internal sealed partial class BootScripts(
         return lease is not null && lease.Address.Equals(requester);
     }
 
-        public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false)
+    public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false)
     {
         var context = await contexts.ForNodeAsync(name, requester, cancellationToken);
         if (context is null)
