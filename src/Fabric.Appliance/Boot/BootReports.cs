@@ -121,9 +121,48 @@ public sealed class BootReports(IRegistry registry, AdminToken admin, BootTokens
 }
 
 /// <summary>Marks nodes that stay <c>booting</c> longer than <c>Fabric:BootTimeout</c> as <c>failed</c>.</summary>
-internal sealed partial class BootTimeoutService(IRegistry registry, FabricOptions options, TimeProvider time, ILogger<BootTimeoutService> logger) : BackgroundService
+/// <summary>A background loop that runs <see cref="SweepOnceAsync"/> every <see cref="Interval"/> on the injected clock;
+/// a round that fails is logged and the loop goes on.</summary>
+internal abstract partial class PeriodicSweep(TimeProvider time, ILogger logger) : BackgroundService
 {
-    public TimeSpan Interval => TimeSpan.FromSeconds(Math.Clamp(options.BootTimeout.TotalSeconds / 4, 1, 30));
+    public abstract TimeSpan Interval { get; }
+
+    /// <summary>What the sweep does, for the log.</summary>
+    protected abstract string What { get; }
+
+    protected abstract Task SweepOnceAsync(CancellationToken cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Interval, time, stoppingToken);
+                await SweepOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.SweepFailed(logger, e, What);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "The {What} sweep failed; it runs again at its next interval")]
+        public static partial void SweepFailed(ILogger logger, Exception exception, string what);
+    }
+}
+
+internal sealed partial class BootTimeoutService(IRegistry registry, FabricOptions options, TimeProvider time, ILogger<BootTimeoutService> logger)
+    : PeriodicSweep(time, logger)
+{
+    public override TimeSpan Interval => TimeSpan.FromSeconds(Math.Clamp(options.BootTimeout.TotalSeconds / 4, 1, 30));
 
     public async Task<IReadOnlyList<Node>> SweepAsync(CancellationToken cancellationToken = default)
     {
@@ -136,40 +175,22 @@ internal sealed partial class BootTimeoutService(IRegistry registry, FabricOptio
         return failed;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(Interval, time, stoppingToken);
-                await SweepAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Log.SweepFailed(logger, e);
-            }
-        }
-    }
+    protected override string What => "boot timeout";
+
+    protected override Task SweepOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Node {Node} did not report 'up' within {Timeout}; marked failed")]
         public static partial void BootTimedOut(ILogger logger, string node, TimeSpan timeout);
-
-        [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "Boot timeout sweep failed")]
-        public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }
 
 /// <summary>Removes discovered nodes that no operator adopted within <c>Fabric:Discovery:Retention</c>, with their events.</summary>
-internal sealed partial class DiscoverySweepService(IRegistry registry, IOptions<DiscoveryOptions> options, TimeProvider time, ILogger<DiscoverySweepService> logger) : BackgroundService
+internal sealed partial class DiscoverySweepService(IRegistry registry, IOptions<DiscoveryOptions> options, TimeProvider time, ILogger<DiscoverySweepService> logger)
+    : PeriodicSweep(time, logger)
 {
-    public TimeSpan Interval => TimeSpan.FromSeconds(Math.Clamp(options.Value.Retention.TotalSeconds / 24, 1, 600));
+    public override TimeSpan Interval => TimeSpan.FromSeconds(Math.Clamp(options.Value.Retention.TotalSeconds / 24, 1, 600));
 
     public async Task<IReadOnlyList<Node>> SweepAsync(CancellationToken cancellationToken = default)
     {
@@ -182,32 +203,13 @@ internal sealed partial class DiscoverySweepService(IRegistry registry, IOptions
         return removed;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(Interval, time, stoppingToken);
-                await SweepAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Log.SweepFailed(logger, e);
-            }
-        }
-    }
+    protected override string What => "discovery retention";
+
+    protected override Task SweepOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Discovered node {Node} was not adopted within {Retention}; removed")]
         public static partial void Removed(ILogger logger, string node, TimeSpan retention);
-
-        [LoggerMessage(EventId = 3104, Level = LogLevel.Error, Message = "Discovery sweep failed")]
-        public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }
