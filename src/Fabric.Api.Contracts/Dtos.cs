@@ -139,8 +139,8 @@ public abstract record NodeFieldsRequest
     public string? Image { get; init; }
 }
 
-/// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <see cref="Macs"/>; <see cref="Ip"/> is the
-/// next free address of <see cref="Network"/> when omitted.</summary>
+/// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <c>Macs</c>; <c>Ip</c> is the
+/// next free address of <c>Network</c> when omitted.</summary>
 public sealed record CreateNodeRequest : NodeFieldsRequest
 {
     public string? Name { get; init; }

@@ -196,7 +196,7 @@ public sealed record BootModel
         var result = new List<BootStorageTarget>();
         if (root.Transport == Core.RootTransport.Nfs)
         {
-            var server = storageNodes.FirstOrDefault();
+            var server = storageNodes.Count > 0 ? storageNodes[0] : null;
             result.Add(new BootStorageTarget(server?.Name ?? root.NfsServer ?? string.Empty, server?.Ip?.ToString() ?? root.NfsServer ?? string.Empty, string.Empty));
             return [.. result];
         }

@@ -9,7 +9,7 @@ namespace Fabric.Core;
 /// log line or a terminal: control characters (C0, DEL, C1), Unicode line separators and bidirectional overrides are
 /// written as escapes (<c>\n</c>, <c>\r</c>, <c>\t</c>, <c>\x1b</c>, <c>\u202e</c>), so a client cannot forge a log
 /// line or send escape sequences to an operator's terminal. The backslash itself is doubled, so an escape in the
-/// output always means the character was there. Strings with nothing to escape are returned as they are.
+/// output always means the character was there. Strings with nothing to escape are returned as they are.</summary>
 /// <remarks>Also compiled into the CLI as a linked source file, internal there: the CLI depends only on the API's
 /// contracts, and a second public copy would clash with this one in projects that reference both.</remarks>
 #if FABRIC_CLI

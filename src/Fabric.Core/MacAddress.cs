@@ -184,4 +184,12 @@ public readonly record struct MacAddress : ISpanFormattable, IComparable<MacAddr
     }
 
     public int CompareTo(MacAddress other) => _value.CompareTo(other._value);
+
+    public static bool operator <(MacAddress left, MacAddress right) => left.CompareTo(right) < 0;
+
+    public static bool operator <=(MacAddress left, MacAddress right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >(MacAddress left, MacAddress right) => left.CompareTo(right) > 0;
+
+    public static bool operator >=(MacAddress left, MacAddress right) => left.CompareTo(right) >= 0;
 }

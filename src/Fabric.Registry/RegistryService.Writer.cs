@@ -9,10 +9,7 @@ internal sealed partial class RegistryService
     {
         cancellationToken.ThrowIfCancellationRequested();
         var operation = new WriteOperation<T>(action);
-        if (!_writes.Writer.TryWrite(operation))
-        {
-            throw new ObjectDisposedException(nameof(RegistryService));
-        }
+        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(operation), this);
 
         return operation.Completion.Task;
     }

@@ -10,7 +10,7 @@ public sealed class GoldenTests
     private static readonly string[] AllFixtures = ["hw-aoe", "hw-aoe-md", "hw-nfs", "hw-noroot", "storage", "instance", "router", "discovery"];
 
     /// <summary>Which fixtures each template is rendered against.</summary>
-    private static readonly IReadOnlyDictionary<string, string[]> Cases = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    private static readonly Dictionary<string, string[]> Cases = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         [BootTemplates.Hardware] = ["hw-aoe", "hw-aoe-md", "hw-nfs", "hw-noroot"],
         [BootTemplates.Storage] = ["storage"],

@@ -121,7 +121,7 @@ internal static class Lab
     }
 
     /// <summary>The events endpoint's body: a JSON array of events, or an object with one.</summary>
-    private static IEnumerable<NodeEventDto> ParseEvents(string json)
+    private static List<NodeEventDto> ParseEvents(string json)
     {
         using var doc = JsonDocument.Parse(json);
         JsonElement list = doc.RootElement;

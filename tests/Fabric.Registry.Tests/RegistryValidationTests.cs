@@ -329,7 +329,7 @@ public sealed class RegistryValidationTests : IDisposable
         Assert.Equal("slow", Assert.Single(failed).Name);
         Assert.Equal(NodeState.Failed, registry.FindNode("slow")!.State);
         Assert.Equal(NodeState.Booting, registry.FindNode("fast")!.State);
-        Assert.Equal(EventKind.BootTimeout, (await registry.ListEventsAsync("slow")).Value!.Last().Kind);
+        Assert.Equal(EventKind.BootTimeout, (await registry.ListEventsAsync("slow")).Value![^1].Kind);
     }
 
     [Fact]

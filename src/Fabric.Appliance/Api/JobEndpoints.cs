@@ -151,7 +151,7 @@ internal static class JobEndpoints
             // broadcast (published between the subscription and the read) are not repeated.
             JobStep? lastStep = null;
             JobProgress? lastProgress = null;
-            if (job.Steps.LastOrDefault() is { State: JobStepState.Running } step)
+            if (job.Steps.Count > 0 && job.Steps[^1] is { State: JobStepState.Running } step)
             {
                 lastStep = step;
                 await WriteAsync(response, JobEvents.Step, step.ToDto(), cancellationToken);

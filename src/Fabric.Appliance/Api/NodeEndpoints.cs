@@ -77,7 +77,7 @@ internal static class NodeEndpoints
 
         // Anyone may preview; only the admin is shown where a broken template lives on the appliance.
         nodes.MapGet("/{name}/render/{template}", async (string name, string template, HttpContext context, IBootScripts scripts, AdminToken admin, CancellationToken cancellationToken) =>
-            await scripts.PreviewAsync(name, template, context.Connection.RemoteIpAddress, cancellationToken, withPaths: admin.Matches(Authorization.BearerToken(context))))
+            await scripts.PreviewAsync(name, template, context.Connection.RemoteIpAddress, withPaths: admin.Matches(Authorization.BearerToken(context)), cancellationToken: cancellationToken))
             .Produces<string>(200, "text/plain").ProducesProblem(404).ProducesProblem(500);
 
         nodes.MapPost("/{name}/boot-events", async (string name, HttpContext context, BootReports reports, CancellationToken cancellationToken) =>

@@ -20,7 +20,7 @@ public sealed class ApplianceUrls(FabricOptions options, IServiceProvider servic
             }
 
             var bound = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-            var text = bound ?? options.Urls.FirstOrDefault() ?? "http://127.0.0.1:8080";
+            var text = bound ?? (options.Urls.Count > 0 ? options.Urls[0] : null) ?? "http://127.0.0.1:8080";
             text = text.Replace("://*", "://127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal)
                 .Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal);
             return Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : new Uri("http://127.0.0.1:8080");

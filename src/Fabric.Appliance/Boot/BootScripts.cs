@@ -20,7 +20,7 @@ public interface IBootScripts
 
     /// <summary>A rendered template for a node as an HTTP result (text, or a problem naming template, file, line and column;
     /// the file as a path on the appliance only when <paramref name="withPaths"/>, for the admin).</summary>
-    Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false);
+    Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, bool withPaths = false, CancellationToken cancellationToken = default);
 }
 
 internal sealed partial class BootScripts(
@@ -148,7 +148,7 @@ internal sealed partial class BootScripts(
         return lease is not null && lease.Address.Equals(requester);
     }
 
-    public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, CancellationToken cancellationToken = default, bool withPaths = false)
+    public async Task<IResult> PreviewAsync(string name, string template, IPAddress? requester, bool withPaths = false, CancellationToken cancellationToken = default)
     {
         var context = await contexts.ForNodeAsync(name, requester, cancellationToken);
         if (context is null)

@@ -15,7 +15,7 @@ public static class DhcpHosting
         var appliance = services.LastOrDefault(d => d.ServiceType == typeof(FabricOptions))?.ImplementationInstance as FabricOptions;
         if (appliance is not null && services.Validated<DhcpSettings>() is { } dhcp)
         {
-            var publicUrl = appliance.PublicUrl?.ToString() ?? appliance.Urls.FirstOrDefault() ?? "";
+            var publicUrl = appliance.PublicUrl?.ToString() ?? (appliance.Urls.Count > 0 ? appliance.Urls[0] : null) ?? "";
             return services.AddFabricDhcpServer(dhcp.ToServerOptions(appliance.DataDir, publicUrl));
         }
 

@@ -111,5 +111,5 @@ public static class JobsView
 
     public static string Time(DateTimeOffset? at) => at?.ToString("u", CultureInfo.InvariantCulture) ?? "";
 
-    public static string Step(Job job) => job.Steps.LastOrDefault()?.Name ?? "";
+    public static string Step(Job job) => (job.Steps.Count > 0 ? job.Steps[^1].Name : null) ?? "";
 }

@@ -51,7 +51,7 @@ internal static class JobCommands
                 jobs.Select(j => (IReadOnlyList<string?>)
                 [
                     j.Id.ToString(CultureInfo.InvariantCulture), j.Kind, j.Node ?? "-", j.State, j.Attempt.ToString(CultureInfo.InvariantCulture),
-                    j.Steps.LastOrDefault()?.Name ?? "-", JobWatch.Progress(j.Progress) ?? "-", j.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
+                    (j.Steps.Count > 0 ? j.Steps[^1].Name : null) ?? "-", JobWatch.Progress(j.Progress) ?? "-", j.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
                 ]));
         }));
         return command;

@@ -334,7 +334,7 @@ internal sealed class LeaseEngine
 
     /// <summary>Address selection. Reserved node: its registry IP. Otherwise, in order: the client's current
     /// or last address, the address it asks for, a never-used pool address, the oldest free lease.</summary>
-    private Entry? Choose(Pool pool, in LeaseQuery q, DateTimeOffset now, out string? reason)
+    private static Entry? Choose(Pool pool, in LeaseQuery q, DateTimeOffset now, out string? reason)
     {
         reason = null;
         if (q.Reservation is { } node)

@@ -10,6 +10,8 @@ namespace Fabric.Dhcp.Leases;
 /// second thread and connection, so a checkpoint's fsyncs never stall a batch of ACKs.</summary>
 internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposable
 {
+    private static readonly string[] UpsertParameterNames = ["$a", "$n", "$m", "$c", "$h", "$o", "$s", "$t", "$e"];
+
     private const int MaxBatch = 1024;
     private const int CheckpointRows = 2000;
 
@@ -57,10 +59,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
     {
         lock (_gate)
         {
-            if (_closed)
-            {
-                throw new ObjectDisposedException(nameof(SqliteLeaseStore));
-            }
+            ObjectDisposedException.ThrowIf(_closed, this);
 
             _queued.Add(new Pending(record, onDurable));
             if (_queued.Count == 1)
@@ -133,7 +132,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
             ON CONFLICT (address) DO UPDATE SET network=excluded.network, mac=excluded.mac, client_id=excluded.client_id,
               hostname=excluded.hostname, node=excluded.node, state=excluded.state, starts=excluded.starts, ends=excluded.ends
             """;
-        var p = new[] { "$a", "$n", "$m", "$c", "$h", "$o", "$s", "$t", "$e" }.Select(n => upsert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+        var p = UpsertParameterNames.Select(n => upsert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
         var gather = new GatherPolicy();
         while (true)
         {

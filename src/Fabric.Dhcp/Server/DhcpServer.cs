@@ -177,7 +177,11 @@ internal sealed partial class DhcpServer : BackgroundService
         if (!DhcpPacket.TryParse(datagram, out var request, out var error))
         {
             _metrics.Dropped(error.ToString());
-            Log.Malformed(_logger, iface.Name, source.ToString(), error.ToString());
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.Malformed(_logger, iface.Name, source.ToString(), error.ToString());
+            }
+
             return;
         }
 
@@ -186,13 +190,20 @@ internal sealed partial class DhcpServer : BackgroundService
         foreach (var anomaly in context.Anomalies)
         {
             _metrics.Anomaly(anomaly);
-            Log.Anomaly(_logger, context.Mac.ToString(), request.TransactionId, iface.Name, anomaly);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.Anomaly(_logger, context.Mac.ToString(), request.TransactionId, iface.Name, anomaly);
+            }
         }
 
         if (context.DropReason is { } reason)
         {
             _metrics.Dropped(reason);
-            Log.Dropped(_logger, request.MessageType.ToString(), context.Mac.ToString(), request.TransactionId, iface.Name, reason);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.Dropped(_logger, request.MessageType.ToString(), context.Mac.ToString(), request.TransactionId, iface.Name, reason);
+            }
+
             return;
         }
 

@@ -15,7 +15,7 @@ public sealed record MigrationOutcome(bool Succeeded, string? Reason, MigrationI
 
 /// <summary>The live migration state machine: launch the target waiting (<c>-incoming defer</c>), <c>migrate-incoming</c>,
 /// set downtime limit and bandwidth on the source, <c>migrate</c>, poll <c>query-migrate</c> into
-/// <paramref name="progress"/> every <see cref="PollInterval"/> until it ends, then stop the source. On any failure or
+/// the <c>progress</c> callback every <see cref="PollInterval"/> until it ends, then stop the source. On any failure or
 /// cancellation: <c>migrate_cancel</c> on the source, the target's qemu removed, the source left running, and the
 /// outcome says why. The registry is the caller's: it changes only on success.</summary>
 public sealed class LiveMigration(IHypervisorDriver driver, TimeProvider time)

@@ -43,8 +43,9 @@ internal static class SqliteRegistryLoader
         foreach (var row in connection.Query<NodeRow>(
             "SELECT id AS Id, name AS Name, role AS Role, state AS State, created_at AS CreatedAt, updated_at AS UpdatedAt, COALESCE(state_changed_at, updated_at) AS StateChangedAt FROM nodes"))
         {
-            NodeEnumNames.TryParseRole(row.Role, out var role);
-            NodeEnumNames.TryParseState(row.State, out var state);
+            // The columns hold only names this code wrote (the API validates them first); an unknown one reads as the default.
+            _ = NodeEnumNames.TryParseRole(row.Role, out var role);
+            _ = NodeEnumNames.TryParseState(row.State, out var state);
             ips.TryGetValue(row.Id, out var ip);
             fields.TryGetValue(row.Id, out var f);
             var node = new Node

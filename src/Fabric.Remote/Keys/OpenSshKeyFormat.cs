@@ -17,7 +17,7 @@ internal static class OpenSshKeyFormat
     /// <summary>The public key blob: string "ecdsa-sha2-nistp256", string "nistp256", string Q (uncompressed point).</summary>
     public static byte[] EcdsaP256PublicBlob(ECParameters key)
     {
-        var writer = new SshWriter();
+        using var writer = new SshWriter();
         WriteEcdsaPublic(writer, key);
         return writer.ToArray();
     }
@@ -37,7 +37,7 @@ internal static class OpenSshKeyFormat
             throw new ArgumentException("the key has no private part", nameof(key));
         }
 
-        var secret = new SshWriter();
+        using var secret = new SshWriter();
         secret.UInt32(check);
         secret.UInt32(check);
         secret.String(EcdsaP256);
@@ -50,7 +50,7 @@ internal static class OpenSshKeyFormat
             secret.Byte(pad);
         }
 
-        var file = new SshWriter();
+        using var file = new SshWriter();
         file.Raw(Encoding.ASCII.GetBytes(Magic));
         file.String("none");
         file.String("none");
@@ -84,11 +84,13 @@ internal static class OpenSshKeyFormat
     }
 
     /// <summary>The SSH wire encodings of RFC 4251 section 5.</summary>
-    private sealed class SshWriter
+    private sealed class SshWriter : IDisposable
     {
         private readonly MemoryStream _buffer = new();
 
         public long Length => _buffer.Length;
+
+        public void Dispose() => _buffer.Dispose();
 
         public void Byte(byte value) => _buffer.WriteByte(value);
 

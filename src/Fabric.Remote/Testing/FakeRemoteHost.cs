@@ -134,7 +134,7 @@ public sealed class FakeRemoteHost(SshTarget target) : IRemoteHost
         }
     }
 
-    private static IEnumerable<string> Lines(string text) =>
+    private static string[] Lines(string text) =>
         text.Length == 0 ? [] : text.TrimEnd('\n').Split('\n');
 }
 

@@ -124,7 +124,7 @@ public sealed class BootEventsTests : IAsyncLifetime
         await ReportAsync(node, "h1", "failed", "no AoE target e0.1 after 60 s");
 
         Assert.Equal(NodeState.Failed, State("h1"));
-        var failed = (await _host.Registry.ListEventsAsync("h1")).Value!.Last();
+        var failed = (await _host.Registry.ListEventsAsync("h1")).Value![^1];
         Assert.Equal(EventKind.BootFailed, failed.Kind);
         Assert.Contains("no AoE target e0.1 after 60 s", failed.Message, StringComparison.Ordinal);
     }

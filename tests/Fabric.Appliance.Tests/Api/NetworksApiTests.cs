@@ -6,6 +6,8 @@ namespace Fabric.Appliance.Tests.Api;
 
 public sealed class NetworksApiTests : IAsyncLifetime
 {
+    private static readonly string[] BootDns = ["10.0.0.1"];
+
     private ApplianceHost _host = null!;
     private HttpClient _admin = null!;
 
@@ -29,7 +31,7 @@ public sealed class NetworksApiTests : IAsyncLifetime
             name = "boot",
             cidr = "10.0.0.0/24",
             gateway = "10.0.0.1",
-            dns = new[] { "10.0.0.1" },
+            dns = BootDns,
             poolStart = "10.0.0.100",
             poolEnd = "10.0.0.200",
             vlan = (int?)null,

@@ -7,6 +7,9 @@ namespace Fabric.Appliance.Tests.Api;
 
 public sealed class NodesApiTests : IAsyncLifetime
 {
+    private static readonly string[] BootDns = ["10.0.0.1"];
+    private static readonly string[] Store1Macs = ["525400000001", "5254.0000.0002"];
+
     private ApplianceHost _host = null!;
     private HttpClient _admin = null!;
 
@@ -14,7 +17,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     {
         _host = await ApplianceHost.StartAsync();
         _admin = _host.AdminClient();
-        await _host.AddNetworkAsync(new { name = "boot", cidr = "10.0.0.0/24", gateway = "10.0.0.1", dns = new[] { "10.0.0.1" }, poolStart = "10.0.0.100", poolEnd = "10.0.0.200" });
+        await _host.AddNetworkAsync(new { name = "boot", cidr = "10.0.0.0/24", gateway = "10.0.0.1", dns = BootDns, poolStart = "10.0.0.100", poolEnd = "10.0.0.200" });
     }
 
     public async Task DisposeAsync()
@@ -42,7 +45,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task PostNode_MacsArray_AllStored()
     {
-        var node = await _host.AddNodeAsync(new { name = "store1", macs = new[] { "525400000001", "5254.0000.0002" }, role = "storage", aoeShelf = 0 });
+        var node = await _host.AddNodeAsync(new { name = "store1", macs = Store1Macs, role = "storage", aoeShelf = 0 });
 
         Assert.Equal(["52:54:00:00:00:01", "52:54:00:00:00:02"], node.Macs);
     }

@@ -86,7 +86,7 @@ public sealed class BootScriptsTests
 
         Assert.Contains("# hardware.ipxe\nset node h2\n", text, StringComparison.Ordinal);
         Assert.Equal(NodeState.Registered, host.Registry.FindNode("h2")!.State);
-        var served = (await host.Registry.ListEventsAsync("h2")).Value!.Last();
+        var served = (await host.Registry.ListEventsAsync("h2")).Value![^1];
         Assert.Equal(EventKind.BootScript, served.Kind);
         Assert.Contains("to 127.0.0.1 (not the node's address: state unchanged)", served.Message, StringComparison.Ordinal);
     }

@@ -22,7 +22,7 @@ public sealed class CliTests : IAsyncLifetime
         return await RunWithAsync(variables, Path.GetTempPath(), args);
     }
 
-    private static async Task<(int Code, string Out, string Err)> RunWithAsync(IDictionary<string, string?> variables, string workingDirectory, params string[] args)
+    private static async Task<(int Code, string Out, string Err)> RunWithAsync(Dictionary<string, string?> variables, string workingDirectory, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();

@@ -28,6 +28,6 @@ public sealed class SettingsCheckTests
     public void Describe_AnyOtherException_NullSoItKeepsItsStackTrace()
     {
         Assert.Null(SettingsCheck.Describe(new InvalidOperationException("a bug")));
-        Assert.Null(SettingsCheck.Describe(new AggregateException(new StartupProblemException(["a"]), new NullReferenceException())));
+        Assert.Null(SettingsCheck.Describe(new AggregateException(new StartupProblemException(["a"]), new InvalidOperationException())));
     }
 }

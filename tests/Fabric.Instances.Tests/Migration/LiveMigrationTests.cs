@@ -36,7 +36,7 @@ public sealed class LiveMigrationTests : IAsyncDisposable
             await Task.Delay(5, CancellationToken.None);
         }
 
-        return await run.WaitAsync(Generous);
+        return await run.WaitAsync(Generous, CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

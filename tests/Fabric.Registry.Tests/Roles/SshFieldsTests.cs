@@ -5,6 +5,8 @@ namespace Fabric.Registry.Tests.Roles;
 
 public sealed class SshFieldsTests : IDisposable
 {
+    private static readonly string[] StorageFieldErrors = ["aoeInterface", "sshAddress", "sshHostKey", "sshPort", "sshUser", "storagePath"];
+
     private const string KeyA = RoleModulesTests.HostKey;
     private const string KeyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAyITDiP/YTvAjsQgLWIB6ayCHG5uLvEVPS9hlXchcb4";
 
@@ -71,7 +73,7 @@ public sealed class SshFieldsTests : IDisposable
         Assert.False(result.Succeeded);
         Assert.Equal(RegistryErrorKind.Validation, result.Error.Kind);
         Assert.Equal(
-            new[] { "aoeInterface", "sshAddress", "sshHostKey", "sshPort", "sshUser", "storagePath" },
+            StorageFieldErrors,
             result.Error.Errors.Select(e => e.Field).Order(StringComparer.Ordinal));
         Assert.Null(_registry.FindNode("s1"));
     }

@@ -30,7 +30,7 @@ public sealed class OpenSshServer : IAsyncDisposable
     /// <summary>The server's host key, <c>ssh-ed25519 AAAA... comment</c>.</summary>
     public string HostKey { get; }
 
-    public string User => Environment.UserName;
+    public static string User => Environment.UserName;
 
     public IReadOnlyList<string> Log
     {

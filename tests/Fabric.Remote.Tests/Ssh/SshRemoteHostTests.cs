@@ -28,7 +28,7 @@ public sealed class SshServerFixture : IAsyncLifetime
         Directory.Delete(Folder, recursive: true);
     }
 
-    public SshTarget Target => new("127.0.0.1", Server.Port, Server.User, Server.HostKey);
+    public SshTarget Target => new("127.0.0.1", Server.Port, OpenSshServer.User, Server.HostKey);
 
     /// <summary>A folder for files the remote commands make (the server runs on this machine).</summary>
     public string Scratch() => Directory.CreateDirectory(Path.Combine(Folder, "scratch-" + Guid.NewGuid().ToString("N")[..12])).FullName;

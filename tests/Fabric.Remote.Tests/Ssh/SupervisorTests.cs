@@ -7,7 +7,10 @@ namespace Fabric.Remote.Tests.Ssh;
 /// Debian's dash and busybox ash (the netbooted nodes' root). The sshd tests cover it over SSH.</summary>
 public sealed class SupervisorTests
 {
-    public static TheoryData<string[]> Shells => new() { new[] { "/bin/dash" }, new[] { "/usr/bin/busybox", "sh" } };
+    private static readonly string[] Dash = ["/bin/dash"];
+    private static readonly string[] BusyboxSh = ["/usr/bin/busybox", "sh"];
+
+    public static TheoryData<string[]> Shells => new() { Dash, BusyboxSh };
 
     [Fact]
     public async Task Supervisor_Shellcheck_NoFindings()

@@ -36,7 +36,7 @@ public sealed class TftpServerTests : IAsyncLifetime
 
     private static byte[] Bytes(int length) => [.. Enumerable.Range(0, length).Select(i => (byte)(i * 13 + i / 256))];
 
-    private async Task WaitFor(Func<bool> condition, int timeoutMs = 10000)
+    private static async Task WaitFor(Func<bool> condition, int timeoutMs = 10000)
     {
         var until = DateTime.UtcNow.AddMilliseconds(timeoutMs);
         while (!condition())
