@@ -144,6 +144,21 @@ public sealed class TemplateSafetyTests : IDisposable
         Assert.Contains("limit", over.Error, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public void Render_OutputLimit_CountsEachRenderAlone()
+    {
+        Write("t.ipxe", "{{ for i in 1..60 }}0123456789{{ end }}");
+        var renderer = BootRenderer.Create(_dir, new BootRenderOptions { ReloadCheckInterval = TimeSpan.Zero, MaxOutputChars = 1024 });
+
+        // 600 characters each: together far over the limit, each alone under it (the context is reused between them).
+        for (int i = 0; i < 10; i++)
+        {
+            var result = renderer.Render("t.ipxe", HwAoe);
+            Assert.True(result.Succeeded, $"render {i}: {result.Detail}");
+            Assert.Equal(600, result.Text.Length);
+        }
+    }
+
     [Theory]
     [InlineData("{{ name.Length }}")]
     [InlineData("{{ name.GetType }}")]
