@@ -14,37 +14,21 @@ internal static class StartupChecks
     private const int SoBindToDevice = 25;
 
     /// <summary>The folder exists (made when missing) and can be written to.</summary>
-    public static bool WritableFolder(string key, string path, List<string> problems)
-    {
-        if (!Path.IsPathFullyQualified(path))
+    public static bool WritableFolder(string key, string path, List<string> problems) =>
+        Folder(key, path, "create or write to", problems, () =>
         {
-            problems.Add($"{key}: '{path}' is not a path");
-            return false;
-        }
-
-        if (File.Exists(path))
-        {
-            problems.Add($"{key}: '{path}' is a file, not a folder");
-            return false;
-        }
-
-        try
-        {
-            Directory.CreateDirectory(path);
             var probe = Path.Combine(path, $".write-test-{Environment.ProcessId}");
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problems.Add($"{key}: cannot create or write to '{path}': {e.Message}");
-            return false;
-        }
-    }
+        });
 
     /// <summary>The folder exists (made when missing) and can be listed; the appliance only reads it.</summary>
-    public static bool ReadableFolder(string key, string path, List<string> problems)
+    public static bool ReadableFolder(string key, string path, List<string> problems) =>
+        Folder(key, path, "create or read", problems, () => _ = Directory.EnumerateFileSystemEntries(path).FirstOrDefault());
+
+    /// <summary>A fully qualified path that is not a file, made as a folder when missing, on which
+    /// <paramref name="probe"/> succeeds.</summary>
+    private static bool Folder(string key, string path, string action, List<string> problems, Action probe)
     {
         if (!Path.IsPathFullyQualified(path))
         {
@@ -61,12 +45,12 @@ internal static class StartupChecks
         try
         {
             Directory.CreateDirectory(path);
-            _ = Directory.EnumerateFileSystemEntries(path).FirstOrDefault();
+            probe();
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            problems.Add($"{key}: cannot create or read '{path}': {e.Message}");
+            problems.Add($"{key}: cannot {action} '{path}': {e.Message}");
             return false;
         }
     }
