@@ -2,9 +2,11 @@
 """The HTTP half of the dnsmasq reference setup (netboot/lab --server dnsmasq): serves the boot artifacts
 at /boot/files/<path>, an iPXE script per MAC at /boot/<mac>.ipxe (kernel + initrd over HTTP with the
 kernel command line given), and records the boot events nodes POST to /api/v1/nodes/<name>/boot-events
-as JSON lines in EVENTS. It is a reference for figures and a lab without the appliance, not the product.
+as JSON lines in EVENTS. With SSHKEY it also serves that public key at /api/v1/ssh-key, as the appliance does,
+so a node's init does the same work with both servers (without it the fetch fails and retries). It is a
+reference for figures and a lab without the appliance, not the product.
 
-usage: standin-http.py ADDRESS PORT BOOTDIR EVENTS 'KERNEL ARGS'"""
+usage: standin-http.py ADDRESS PORT BOOTDIR EVENTS 'KERNEL ARGS' [SSHKEY]"""
 import json
 import os
 import sys
@@ -13,6 +15,7 @@ import urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 address, port, bootdir, events, kargs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+ssh_key = open(sys.argv[6], "rb").read() if len(sys.argv) > 6 else None
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -38,6 +41,13 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_header("Content-Length", str(len(script)))
             self.end_headers()
             self.wfile.write(script)
+            return
+        if path == "/api/v1/ssh-key" and ssh_key is not None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(ssh_key)))
+            self.end_headers()
+            self.wfile.write(ssh_key)
             return
         super().do_GET()
 
