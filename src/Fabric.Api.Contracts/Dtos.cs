@@ -177,6 +177,10 @@ public sealed record NetworkDto
 
     /// <summary>Whether unknown MACs get a pool address (and PXE into discovery).</summary>
     public bool ServeUnknown { get; init; }
+
+    /// <summary>Seconds its nodes' initramfs waits for each boot step (<c>fabric.timeout</c>), unless a node's own
+    /// <c>fabric.timeout</c> label says otherwise; null for the appliance's default.</summary>
+    public int? BootTimeoutSeconds { get; init; }
 }
 
 /// <summary>POST /api/v1/networks.</summary>
@@ -199,6 +203,9 @@ public sealed record CreateNetworkRequest
     public int? LeaseSeconds { get; init; }
 
     public bool? ServeUnknown { get; init; }
+
+    /// <summary>1-3600 seconds, or null for the appliance's default.</summary>
+    public int? BootTimeoutSeconds { get; init; }
 }
 
 /// <summary>One entry of a node's event log.</summary>

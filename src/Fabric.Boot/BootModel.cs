@@ -176,8 +176,7 @@ public sealed record BootModel
             Kernel = options.KernelName,
             Initrd = options.InitrdName,
             RetrySeconds = options.RetrySeconds.ToString(CultureInfo.InvariantCulture),
-            Timeout = (node.Labels.TryGetValue(BootWaitLabel.Key, out var wait) && BootWaitLabel.TryParse(wait, out int seconds) ? seconds : options.TimeoutSeconds)
-                .ToString(CultureInfo.InvariantCulture),
+            Timeout = BootTimeout(node, network, options).ToString(CultureInfo.InvariantCulture),
             Labels = node.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => new BootLabel(l.Key, l.Value)).ToArray(),
             AoeShelf = node.Storage?.AoeShelf?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
             Pair = node.Storage?.Pair ?? string.Empty,
@@ -185,6 +184,11 @@ public sealed record BootModel
             Hypervisor = node.Instance?.Hypervisor ?? string.Empty,
         };
     }
+
+    /// <summary>The node's <c>fabric.timeout</c> label, else its network's boot timeout, else the appliance's default.</summary>
+    internal static int BootTimeout(Node node, Network? network, BootRenderOptions options) =>
+        node.Labels.TryGetValue(BootWaitLabel.Key, out var wait) && BootWaitLabel.TryParse(wait, out int seconds) ? seconds
+        : network?.BootTimeoutSeconds ?? options.TimeoutSeconds;
 
     private static BootStorageTarget[] StorageTargetsFor(RootSpec? root, IReadOnlyList<Node> storageNodes)
     {

@@ -22,7 +22,8 @@ public sealed record Network(
     IPAddress? PoolEnd,
     int? Vlan,
     TimeSpan LeaseTime,
-    bool ServeUnknown)
+    bool ServeUnknown,
+    int? BootTimeoutSeconds = null)
 {
     public static readonly TimeSpan DefaultLeaseTime = TimeSpan.FromHours(1);
 

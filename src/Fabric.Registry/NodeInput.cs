@@ -86,4 +86,7 @@ public sealed record NetworkInput
     public int? LeaseSeconds { get; init; }
 
     public bool? ServeUnknown { get; init; }
+
+    /// <summary>How long (seconds) nodes on this network wait for each boot step; null for the appliance's default.</summary>
+    public int? BootTimeoutSeconds { get; init; }
 }

@@ -71,6 +71,34 @@ public sealed class RegistryValidationTests : IDisposable
         Assert.Equal("90", result.Value.Labels["fabric.timeout"]);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    [InlineData(3601)]
+    public async Task AddNetwork_BootTimeoutOutOfRange_NamesBootTimeoutSeconds(int seconds)
+    {
+        var result = await _registry.AddNetworkAsync(new NetworkInput { Name = "boot", Cidr = "10.0.0.0/24", BootTimeoutSeconds = seconds }, Actor.Admin);
+
+        Assert.Equal(RegistryErrorKind.Validation, result.Error!.Kind);
+        var error = Assert.Single(result.Error.Errors);
+        Assert.Equal("bootTimeoutSeconds", error.Field);
+        Assert.Contains("number of seconds", error.Reason, StringComparison.Ordinal);
+        Assert.Empty(_registry.ListNetworks());
+    }
+
+    [Fact]
+    public async Task AddNetwork_BootTimeout_IsStoredAndSurvivesReopen()
+    {
+        var result = await _registry.AddNetworkAsync(new NetworkInput { Name = "slow", Cidr = "10.0.0.0/24", BootTimeoutSeconds = 300 }, Actor.Admin);
+        await _registry.AddNetworkAsync(new NetworkInput { Name = "plain", Cidr = "10.1.0.0/24" }, Actor.Admin);
+
+        Assert.True(result.Succeeded);
+        _registry.Dispose();
+        using var reopened = FabricRegistry.Open(_dir.Database);
+        Assert.Equal(300, reopened.FindNetwork("slow")!.BootTimeoutSeconds);
+        Assert.Null(reopened.FindNetwork("plain")!.BootTimeoutSeconds);
+    }
+
     [Fact]
     public async Task AddNode_BadRootForHardware_NamesRoot()
     {

@@ -50,6 +50,7 @@ internal static class DtoMapping
         Vlan = network.Vlan,
         LeaseSeconds = (int)network.LeaseTime.TotalSeconds,
         ServeUnknown = network.ServeUnknown,
+        BootTimeoutSeconds = network.BootTimeoutSeconds,
     };
 
     public static NodeEventDto ToDto(this NodeEvent e) => new(e.Id, e.Node, e.At, e.Kind.Wire, e.Message, e.Actor);
@@ -109,6 +110,7 @@ internal static class DtoMapping
         Vlan = request.Vlan,
         LeaseSeconds = request.LeaseSeconds,
         ServeUnknown = request.ServeUnknown,
+        BootTimeoutSeconds = request.BootTimeoutSeconds,
     };
 
     private static VolumeInput ToInput(VolumeDto volume) => new(volume.Name, volume.Slot, volume.SizeBytes, volume.BackingPath);

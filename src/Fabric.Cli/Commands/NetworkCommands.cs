@@ -29,8 +29,9 @@ internal static class NetworkCommands
         var vlan = new Option<int?>("--vlan") { Description = "802.1Q VLAN id" };
         var lease = new Option<int?>("--lease-seconds") { Description = "DHCP lease time" };
         var serveUnknown = new Option<bool>("--serve-unknown") { Description = "Give unknown MACs a pool address (PXE into discovery)" };
+        var bootTimeout = new Option<int?>("--boot-timeout") { Description = "Seconds its nodes wait for each boot step (fabric.timeout; a node's label wins)" };
         var output = CliApp.OutputOption();
-        var command = new Command("add", "Add a network") { name, cidr, gateway, dns, poolStart, poolEnd, vlan, lease, serveUnknown, output };
+        var command = new Command("add", "Add a network") { name, cidr, gateway, dns, poolStart, poolEnd, vlan, lease, serveUnknown, bootTimeout, output };
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
             var created = await api.PostAsync<NetworkDto>("/api/v1/networks", new CreateNetworkRequest
@@ -44,6 +45,7 @@ internal static class NetworkCommands
                 Vlan = parse.GetValue(vlan),
                 LeaseSeconds = parse.GetValue(lease),
                 ServeUnknown = parse.GetValue(serveUnknown),
+                BootTimeoutSeconds = parse.GetValue(bootTimeout),
             }, cancellationToken);
             if (CliApp.IsJson(parse, output))
             {
@@ -102,6 +104,7 @@ internal static class NetworkCommands
                 ("vlan", n.Vlan?.ToString(CultureInfo.InvariantCulture)),
                 ("lease", $"{n.LeaseSeconds} s"),
                 ("unknown MACs", n.ServeUnknown ? "served" : "ignored"),
+                ("boot timeout", n.BootTimeoutSeconds is { } t ? $"{t} s" : "appliance default"),
             ]);
         }));
         return command;

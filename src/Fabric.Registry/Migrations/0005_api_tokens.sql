@@ -1,4 +1,4 @@
--- Version 4: named API tokens. Only the SHA-256 of each secret is kept; the secret is shown once, when made.
+-- Version 5: named API tokens. Only the SHA-256 of each secret is kept; the secret is shown once, when made.
 CREATE TABLE api_tokens (
   name         TEXT PRIMARY KEY COLLATE NOCASE,
   sha256       BLOB NOT NULL UNIQUE,

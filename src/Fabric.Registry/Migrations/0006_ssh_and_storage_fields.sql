@@ -1,4 +1,4 @@
--- Version 5: how Fabric reaches a node over SSH (every role, the host key pinned), and where a storage node keeps its
+-- Version 6: how Fabric reaches a node over SSH (every role, the host key pinned), and where a storage node keeps its
 -- volumes and serves AoE.
 ALTER TABLE node_fields ADD COLUMN ssh_address TEXT;
 ALTER TABLE node_fields ADD COLUMN ssh_port INTEGER;

@@ -1,4 +1,4 @@
--- Version 5: an instance's image and its lifecycle state (src/Fabric.Instances). Instances recorded before start
+-- Version 7: an instance's image and its lifecycle state (src/Fabric.Instances). Instances recorded before start
 -- out defined.
 ALTER TABLE node_fields ADD COLUMN image TEXT;
 ALTER TABLE node_fields ADD COLUMN instance_state TEXT;

@@ -14,7 +14,7 @@ internal static class SqliteRegistryLoader
     {
         var networks = new List<Network>();
         foreach (var row in connection.Query<NetworkRow>(
-            "SELECT name AS Name, cidr AS Cidr, gateway AS Gateway, dns AS Dns, pool_start AS PoolStart, pool_end AS PoolEnd, vlan AS Vlan, lease_seconds AS LeaseSeconds, serve_unknown AS ServeUnknown FROM networks"))
+            "SELECT name AS Name, cidr AS Cidr, gateway AS Gateway, dns AS Dns, pool_start AS PoolStart, pool_end AS PoolEnd, vlan AS Vlan, lease_seconds AS LeaseSeconds, serve_unknown AS ServeUnknown, boot_timeout_seconds AS BootTimeoutSeconds FROM networks"))
         {
             networks.Add(new Network(
                 row.Name,
@@ -25,7 +25,8 @@ internal static class SqliteRegistryLoader
                 row.PoolEnd is null ? null : IPAddress.Parse(row.PoolEnd),
                 row.Vlan is null ? null : (int)row.Vlan,
                 TimeSpan.FromSeconds(row.LeaseSeconds),
-                row.ServeUnknown != 0));
+                row.ServeUnknown != 0,
+                row.BootTimeoutSeconds is null ? null : (int)row.BootTimeoutSeconds));
         }
 
         var macs = connection.Query<(long NodeId, string Mac)>("SELECT node_id, mac FROM node_macs ORDER BY node_id, position")
@@ -108,6 +109,8 @@ internal static class SqliteRegistryLoader
         public long LeaseSeconds { get; set; }
 
         public long ServeUnknown { get; set; }
+
+        public long? BootTimeoutSeconds { get; set; }
     }
 
     private sealed class NodeRow

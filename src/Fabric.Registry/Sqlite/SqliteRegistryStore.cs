@@ -213,8 +213,8 @@ internal sealed class SqliteRegistryStore : IRegistryStore
         public void DeleteEvents(string node) => Guard(() => connection.Execute("DELETE FROM node_events WHERE node = @node", new { node }, transaction));
 
         public void InsertNetwork(Network network, DateTimeOffset createdAt) => Guard(() => connection.Execute(
-            "INSERT INTO networks (name, cidr, gateway, dns, pool_start, pool_end, vlan, lease_seconds, serve_unknown, created_at) " +
-            "VALUES (@Name, @Cidr, @Gateway, @Dns, @PoolStart, @PoolEnd, @Vlan, @LeaseSeconds, @ServeUnknown, @CreatedAt)",
+            "INSERT INTO networks (name, cidr, gateway, dns, pool_start, pool_end, vlan, lease_seconds, serve_unknown, boot_timeout_seconds, created_at) " +
+            "VALUES (@Name, @Cidr, @Gateway, @Dns, @PoolStart, @PoolEnd, @Vlan, @LeaseSeconds, @ServeUnknown, @BootTimeoutSeconds, @CreatedAt)",
             new
             {
                 network.Name,
@@ -226,6 +226,7 @@ internal sealed class SqliteRegistryStore : IRegistryStore
                 network.Vlan,
                 LeaseSeconds = (long)network.LeaseTime.TotalSeconds,
                 ServeUnknown = network.ServeUnknown ? 1 : 0,
+                network.BootTimeoutSeconds,
                 CreatedAt = createdAt.ToUnixTimeMilliseconds(),
             },
             transaction));

@@ -87,6 +87,11 @@ internal static class NetworkValidator
             errors.Add(new FieldError("leaseSeconds", $"a lease is at least {MinLeaseSeconds} seconds"));
         }
 
+        if (input.BootTimeoutSeconds is { } bootTimeout && !BootWaitLabel.TryParse(bootTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture), out _))
+        {
+            errors.Add(new FieldError("bootTimeoutSeconds", $"{bootTimeout} is not {BootWaitLabel.Rule}"));
+        }
+
         if (errors.Count > 0)
         {
             errors.AddRange(conflicts);
@@ -99,7 +104,7 @@ internal static class NetworkValidator
         }
 
         var lease = input.LeaseSeconds is int seconds ? TimeSpan.FromSeconds(seconds) : Network.DefaultLeaseTime;
-        return RegistryResult<Network>.Ok(new Network(name!, cidr!.Value, gateway, dns, poolStart, poolEnd, input.Vlan, lease, input.ServeUnknown ?? false));
+        return RegistryResult<Network>.Ok(new Network(name!, cidr!.Value, gateway, dns, poolStart, poolEnd, input.Vlan, lease, input.ServeUnknown ?? false, input.BootTimeoutSeconds));
     }
 
     private static IPAddress? HostAddress(string? text, string field, IPNetwork? cidr, List<FieldError> errors)

@@ -36,6 +36,24 @@ public sealed class RealTemplatesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BootScript_NetworkBootTimeout_OnTheKernelLineUnlessTheNodesLabelSaysOtherwise()
+    {
+        await _host.AddNetworkAsync(new { name = "slow", cidr = "127.0.1.0/24", bootTimeoutSeconds = 300 });
+        await _host.AddNodeAsync(new { name = "hslow1", mac = "52:54:00:00:02:01", role = "hardware", root = "aoe:e0.3", network = "slow" });
+        await _host.AddNodeAsync(new { name = "hslow2", mac = "52:54:00:00:02:02", role = "hardware", root = "aoe:e0.4", network = "slow", labels = new Dictionary<string, string> { ["fabric.timeout"] = "20" } });
+
+        var network = await _host.Client.GetStringAsync("/boot/52:54:00:00:02:01.ipxe");
+        var label = await _host.Client.GetStringAsync("/boot/52:54:00:00:02:02.ipxe");
+        var appliance = await _host.Client.GetStringAsync("/boot/52:54:00:00:00:02.ipxe");
+
+        Assert.Contains(" fabric.timeout=300 ", KernelLine(network), StringComparison.Ordinal);
+        Assert.Contains(" fabric.timeout=20 ", KernelLine(label), StringComparison.Ordinal);
+        Assert.DoesNotContain("fabric.timeout=300", KernelLine(appliance), StringComparison.Ordinal);
+    }
+
+    private static string KernelLine(string script) => script.Split('\n').Single(l => l.StartsWith("kernel ", StringComparison.Ordinal)) + " ";
+
+    [Fact]
     public async Task BootScript_FromAnotherIp_NoToken()
     {
         var text = await _host.Client.GetStringAsync("/boot/52:54:00:00:00:02.ipxe");

@@ -153,6 +153,22 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NetworkAdd_BootTimeout_ShownOrRefusedNamingTheField()
+    {
+        var bad = await RunAsync("network", "add", "slow", "--cidr", "10.0.0.0/24", "--boot-timeout", "0");
+        var add = await RunAsync("network", "add", "slow", "--cidr", "10.0.0.0/24", "--boot-timeout", "300");
+
+        var show = await RunAsync("network", "show", "slow", "-o", "json");
+        var text = await RunAsync("network", "show", "slow");
+
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("bootTimeoutSeconds", bad.Err, StringComparison.Ordinal);
+        Assert.Equal(0, add.Code);
+        Assert.Equal(300, JsonDocument.Parse(show.Out).RootElement.GetProperty("bootTimeoutSeconds").GetInt32());
+        Assert.Matches("(?m)^boot timeout: +300 s$", text.Out);
+    }
+
+    [Fact]
     public async Task Render_PrintsRenderedTemplate()
     {
         await RunAsync("node", "add", "h1", "--mac", "52:54:00:00:00:01", "--role", "hardware", "--root", "aoe:e0.1");

@@ -395,6 +395,28 @@ public sealed class ScribanBootRendererTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(null, null, "fabric.timeout=45")]
+    [InlineData(null, 120, "fabric.timeout=120")]
+    [InlineData("90", 120, "fabric.timeout=90")]
+    [InlineData("ten", 120, "fabric.timeout=120")]
+    public void Render_KernelLine_NetworkTimeoutBetweenLabelAndOptions(string? label, int? network, string expected)
+    {
+        var renderer = BootRenderer.Create(Fixtures.TemplatesDir, new BootRenderOptions { TimeoutSeconds = 45 });
+        var labels = label is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["fabric.timeout"] = label };
+        var context = HwAoe with { Node = HwAoe.Node with { Labels = labels }, Network = Fixtures.Boot with { BootTimeoutSeconds = network } };
+
+        foreach (var template in new[] { BootTemplates.Hardware, BootTemplates.Pxelinux, BootTemplates.Grub })
+        {
+            var result = renderer.Render(template, context);
+
+            Assert.True(result.Succeeded, result.Detail);
+            var words = result.Text.Split('\n').Single(l => l.Contains("fabric.node=", StringComparison.Ordinal)).Split(' ');
+            Assert.Single(words, w => w.StartsWith("fabric.timeout=", StringComparison.Ordinal));
+            Assert.Contains(expected, words);
+        }
+    }
+
     [Fact]
     public void Validate_TimeoutSecondsOutOfRange_IsAProblem()
     {
