@@ -25,9 +25,6 @@ public readonly record struct LifecycleDecision(bool Allowed, NodeState From, No
 /// </remarks>
 public static class NodeLifecycle
 {
-    /// <summary>One row of the table.</summary>
-    public sealed record Rule(NodeState From, NodeTrigger On, IReadOnlySet<ActorKind> By, NodeState To);
-
     private static readonly IReadOnlySet<ActorKind> BootEndpoint = FrozenSet.Create(ActorKind.Boot);
     private static readonly IReadOnlySet<ActorKind> Reporters = FrozenSet.Create(ActorKind.Node, ActorKind.Admin, ActorKind.Token);
     private static readonly IReadOnlySet<ActorKind> Operators = FrozenSet.Create(ActorKind.Admin, ActorKind.Token);
@@ -35,7 +32,9 @@ public static class NodeLifecycle
     private static readonly IReadOnlySet<ActorKind> Jobs = FrozenSet.Create(ActorKind.Job);
 
     /// <summary>Every allowed transition. Anything else is refused.</summary>
-    public static IReadOnlyList<Rule> Rules { get; } =
+    public static IReadOnlyList<TransitionRule<NodeState, NodeTrigger>> Rules => Table.Rules;
+
+    private static readonly TransitionTable<NodeState, NodeTrigger> Table = new(
     [
         // The boot script: fetched by the node itself, through the anonymous boot endpoint.
         new(NodeState.Registered, NodeTrigger.BootScriptFetched, BootEndpoint, NodeState.Booting),
@@ -88,26 +87,16 @@ public static class NodeLifecycle
         new(NodeState.Registered, NodeTrigger.ProvisioningStarted, Jobs, NodeState.Provisioning),
         new(NodeState.Provisioning, NodeTrigger.ProvisioningFinished, Jobs, NodeState.Registered),
         new(NodeState.Provisioning, NodeTrigger.ProvisioningFailed, Jobs, NodeState.Failed),
-    ];
-
-    private static readonly FrozenDictionary<(NodeState, NodeTrigger), Rule> Table = Rules.ToFrozenDictionary(r => (r.From, r.On));
+    ],
+        Refusal,
+        Describe);
 
     /// <summary>What <paramref name="trigger"/> by an actor of <paramref name="actor"/> kind does to a node in
     /// <paramref name="state"/>.</summary>
     public static LifecycleDecision Decide(NodeState state, NodeTrigger trigger, ActorKind actor)
     {
-        if (!Table.TryGetValue((state, trigger), out var rule))
-        {
-            return new LifecycleDecision(false, state, state, Refusal(state, trigger));
-        }
-
-        if (!rule.By.Contains(actor))
-        {
-            var who = string.Join(" or ", rule.By.Order().Select(k => k.ToWire()));
-            return new LifecycleDecision(false, state, state, $"{Describe(trigger)} is for {who}, not {actor.ToWire()}");
-        }
-
-        return new LifecycleDecision(true, state, rule.To, null);
+        var (allowed, next, reason) = Table.Decide(state, trigger, actor);
+        return new LifecycleDecision(allowed, state, next, reason);
     }
 
     private static string Refusal(NodeState state, NodeTrigger trigger) => (state, trigger) switch

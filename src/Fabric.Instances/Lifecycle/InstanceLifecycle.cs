@@ -27,15 +27,14 @@ public readonly record struct InstanceDecision(bool Allowed, InstanceState From,
 /// </remarks>
 public static class InstanceLifecycle
 {
-    /// <summary>One row of the table.</summary>
-    public sealed record Rule(InstanceState From, InstanceTrigger On, IReadOnlySet<ActorKind> By, InstanceState To);
-
     private static readonly IReadOnlySet<ActorKind> Operators = FrozenSet.Create(ActorKind.Admin, ActorKind.Token);
     private static readonly IReadOnlySet<ActorKind> Jobs = FrozenSet.Create(ActorKind.Job);
     private static readonly IReadOnlySet<ActorKind> Appliance = FrozenSet.Create(ActorKind.Appliance);
 
     /// <summary>Every allowed transition. Anything else is refused.</summary>
-    public static IReadOnlyList<Rule> Rules { get; } =
+    public static IReadOnlyList<TransitionRule<InstanceState, InstanceTrigger>> Rules => Table.Rules;
+
+    private static readonly TransitionTable<InstanceState, InstanceTrigger> Table = new(
     [
         // Operators ask.
         new(InstanceState.Defined, InstanceTrigger.Start, Operators, InstanceState.Starting),
@@ -56,26 +55,16 @@ public static class InstanceLifecycle
         // The appliance finds a qemu gone.
         new(InstanceState.Running, InstanceTrigger.ProcessLost, Appliance, InstanceState.Failed),
         new(InstanceState.Migrating, InstanceTrigger.ProcessLost, Appliance, InstanceState.Failed),
-    ];
-
-    private static readonly FrozenDictionary<(InstanceState, InstanceTrigger), Rule> Table = Rules.ToFrozenDictionary(r => (r.From, r.On));
+    ],
+        Refusal,
+        Describe);
 
     /// <summary>What <paramref name="trigger"/> by an actor of <paramref name="actor"/> kind does to an instance in
     /// <paramref name="state"/>.</summary>
     public static InstanceDecision Decide(InstanceState state, InstanceTrigger trigger, ActorKind actor)
     {
-        if (!Table.TryGetValue((state, trigger), out var rule))
-        {
-            return new InstanceDecision(false, state, state, Refusal(state, trigger));
-        }
-
-        if (!rule.By.Contains(actor))
-        {
-            var who = string.Join(" or ", rule.By.Order().Select(k => k.ToWire()));
-            return new InstanceDecision(false, state, state, $"{Describe(trigger)} is for {who}, not {actor.ToWire()}");
-        }
-
-        return new InstanceDecision(true, state, rule.To, null);
+        var (allowed, next, reason) = Table.Decide(state, trigger, actor);
+        return new InstanceDecision(allowed, state, next, reason);
     }
 
     private static string Refusal(InstanceState state, InstanceTrigger trigger) => (state, trigger) switch
