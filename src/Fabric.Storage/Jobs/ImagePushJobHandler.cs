@@ -16,7 +16,7 @@ namespace Fabric.Storage.Jobs;
 /// before its sidecar is written; the image is recorded only when both copies are complete.</summary>
 internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, IOptions<StorageOptions> options, TimeProvider time) : IJobHandler
 {
-    public const string KindName = "image-push";
+    public const string KindName = StorageJobs.ImagePush;
 
     private static readonly string[] Keys = ["name", "pair", "sizeBytes", "sha256"];
     private static readonly TimeSpan DigestTimeout = TimeSpan.FromMinutes(30);
@@ -24,7 +24,7 @@ internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, I
     public string Kind => KindName;
 
     /// <summary>Where the appliance keeps image <paramref name="name"/> of <paramref name="pair"/> before pushing it.</summary>
-    public static string LocalFile(string imageFolder, string pair, string name) => Path.Combine(imageFolder, pair.ToLowerInvariant(), name + ".img");
+    public static string LocalFile(string imageFolder, string pair, string name) => StorageJobs.LocalImageFile(imageFolder, pair, name);
 
     public IReadOnlyList<JobFieldError> Validate(IReadOnlyDictionary<string, string> arguments)
     {

@@ -16,14 +16,14 @@ namespace Fabric.Storage.Jobs;
 /// A node that already has its root is left alone.</summary>
 internal sealed class ProvisionRootJobHandler(IRegistry registry, PairVolumeMaker maker, IImageStore images) : IJobHandler
 {
-    public const string KindName = "provision-root";
+    public const string KindName = StorageJobs.ProvisionRoot;
 
     private static readonly string[] Keys = ["pair", "image"];
 
     public string Kind => KindName;
 
     /// <summary>The root volume of hardware node <paramref name="node"/>.</summary>
-    public static string RootVolumeOf(string node) => node + "-root";
+    public static string RootVolumeOf(string node) => StorageJobs.RootVolumeOf(node);
 
     public IReadOnlyList<JobFieldError> Validate(IReadOnlyDictionary<string, string> arguments)
     {

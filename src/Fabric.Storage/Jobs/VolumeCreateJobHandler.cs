@@ -8,7 +8,7 @@ namespace Fabric.Storage.Jobs;
 /// volume on both storage nodes of the pair, records it and starts its exports (<see cref="PairVolumeMaker"/>).</summary>
 internal sealed class VolumeCreateJobHandler(PairVolumeMaker maker) : IJobHandler
 {
-    public const string KindName = "volume-create";
+    public const string KindName = StorageJobs.VolumeCreate;
 
     private static readonly string[] Keys = ["name", "pair", "sizeBytes", "image"];
 

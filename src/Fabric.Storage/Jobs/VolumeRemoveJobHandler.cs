@@ -12,7 +12,7 @@ namespace Fabric.Storage.Jobs;
 /// registry, stops its exports on both storage nodes of the pair and removes its files. Running it again changes nothing.</summary>
 internal sealed class VolumeRemoveJobHandler(PairHosts pairs) : IJobHandler
 {
-    public const string KindName = "volume-remove";
+    public const string KindName = StorageJobs.VolumeRemove;
 
     private static readonly string[] Keys = ["name", "pair"];
 
