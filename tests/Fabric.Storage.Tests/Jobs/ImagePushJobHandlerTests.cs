@@ -96,7 +96,7 @@ public sealed class ImagePushJobHandlerTests : IDisposable
     {
         await _h.AddPairAsync();
         var context = Received("base", Content(1000));
-        _h.B.Host.On(c => ScriptedStorageNode.Is(c, Images.ImageScripts.Digest), Remote.Testing.FakeReply.Ok(new string('f', 64) + "\n"));
+        _h.B.Host.On(c => ScriptedStorageNode.Is(c, Fabric.Storage.Images.ImageScripts.Digest), Remote.Testing.FakeReply.Ok(new string('f', 64) + "\n"));
 
         var error = await Assert.ThrowsAsync<JobFailedException>(() => Handler.RunAsync(context));
 
