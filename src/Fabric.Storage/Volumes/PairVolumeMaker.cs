@@ -74,6 +74,13 @@ internal sealed class PairVolumeMaker(IRegistry registry, PairHosts pairs, IImag
             {
                 var file = VolumeScripts.FileOf(node.Storage!, name);
                 var from = image is null ? null : VolumeScripts.ImageOf(node.Storage!, image);
+                if (context.Job.Attempt > 1)
+                {
+                    // A retry: an attempt the appliance stopped in the middle may have left the file of this volume,
+                    // which the registry does not have. It is this job's own, so it goes before the file is made again.
+                    (await host.RunAsync(VolumeScripts.RemoveCommand(file), Options(context, node), cancellationToken)).EnsureSuccess();
+                }
+
                 var result = await host.RunAsync(VolumeScripts.CreateCommand(file, sizeBytes, from), Options(context, node), cancellationToken);
                 result.EnsureSuccess();
                 lock (made)

@@ -14,8 +14,8 @@ public sealed class ProvisionRootJobHandlerTests : IDisposable
 
     private ProvisionRootJobHandler Handler => new(_h.Registry, _h.Maker, _h.Images);
 
-    private static RecordingJobContext Context(string node = "h1") =>
-        new(ProvisionRootJobHandler.KindName, node, new Dictionary<string, string> { ["pair"] = "p1", ["image"] = "base" });
+    private static RecordingJobContext Context(string node = "h1", int attempt = 1) =>
+        new(ProvisionRootJobHandler.KindName, node, new Dictionary<string, string> { ["pair"] = "p1", ["image"] = "base" }, attempt);
 
     private async Task<Node> AddProvisioningNodeAsync(string name = "h1", string mac = "52:54:00:00:0d:01")
     {
@@ -70,6 +70,23 @@ public sealed class ProvisionRootJobHandlerTests : IDisposable
         Assert.Empty(_h.A.Exports);
         Assert.Empty(_h.B.Exports);
         Assert.Contains((await _h.Registry.ListEventsAsync("h1")).Value!, e => e.Kind == EventKind.ProvisioningFailed);
+    }
+
+    [Fact]
+    public async Task RunAsync_RetriedAfterItFailed_ProvisioningAgainThenRegistered()
+    {
+        await _h.AddPairAsync();
+        await _h.AddImageAsync("base", 8 << 20);
+        await AddProvisioningNodeAsync();
+        _h.B.FailCreate = true;
+        await Assert.ThrowsAsync<JobFailedException>(() => Handler.RunAsync(Context()));
+        Assert.Equal(NodeState.Failed, _h.Registry.FindNode("h1")!.State);
+        _h.B.FailCreate = false;
+
+        await Handler.RunAsync(Context(attempt: 2));
+
+        var node = _h.Registry.FindNode("h1")!;
+        Assert.Equal((NodeState.Registered, "aoe-md:e1.1,e2.1"), (node.State, node.Hardware!.Root!.ToString()));
     }
 
     [Fact]

@@ -175,7 +175,7 @@ internal sealed class ScriptedStorageNode
 }
 
 /// <summary>A job context that records steps, progress and log lines, with a cancellation the test controls.</summary>
-internal sealed class RecordingJobContext(string kind, string? node, Dictionary<string, string> arguments) : IJobContext
+internal sealed class RecordingJobContext(string kind, string? node, Dictionary<string, string> arguments, int attempt = 1) : IJobContext
 {
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly ConcurrentQueue<JobProgress> _progress = new();
@@ -196,6 +196,7 @@ internal sealed class RecordingJobContext(string kind, string? node, Dictionary<
         Arguments = arguments,
         State = JobState.Running,
         Actor = "admin",
+        Attempt = attempt,
         CreatedAt = DateTimeOffset.UnixEpoch,
         QueuedAt = DateTimeOffset.UnixEpoch,
     };

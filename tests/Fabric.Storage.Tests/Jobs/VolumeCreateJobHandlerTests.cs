@@ -15,7 +15,7 @@ public sealed class VolumeCreateJobHandlerTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private static RecordingJobContext Context(string name = "data1", long size = 64L << 20, string? image = null)
+    private static RecordingJobContext Context(string name = "data1", long size = 64L << 20, string? image = null, int attempt = 1)
     {
         var arguments = new Dictionary<string, string> { ["name"] = name, ["pair"] = "p1", ["sizeBytes"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (image is not null)
@@ -23,7 +23,7 @@ public sealed class VolumeCreateJobHandlerTests : IDisposable
             arguments["image"] = image;
         }
 
-        return new RecordingJobContext(VolumeCreateJobHandler.KindName, null, arguments);
+        return new RecordingJobContext(VolumeCreateJobHandler.KindName, null, arguments, attempt);
     }
 
     private VolumeCreateJobHandler Handler => new(_h.Maker);
@@ -135,6 +135,32 @@ public sealed class VolumeCreateJobHandlerTests : IDisposable
         Assert.Equal(before, _h.Registry.ListNodes(NodeRole.Storage));
         Assert.All(_h.A.Host.Commands.Skip(commandsA), c => Assert.True(ScriptedStorageNode.Is(c, ExportScripts.List), c.ToString()));
         Assert.Single(_h.Registry.ListVolumes());
+    }
+
+    [Fact]
+    public async Task RunAsync_RetryAfterAnInterruptedAttemptLeftAFile_MadeAgainAndRecorded()
+    {
+        await _h.AddPairAsync();
+        _h.A.Files["/srv/s1/volumes/data1.img"] = 4096;
+
+        await Handler.RunAsync(Context(attempt: 2));
+
+        Assert.Equal(64L << 20, _h.A.Files["/srv/s1/volumes/data1.img"]);
+        Assert.Single(_h.Registry.ListVolumes());
+    }
+
+    [Fact]
+    public async Task RunAsync_FirstAttemptMeetsAFileNotInTheRegistry_FailsAndKeepsIt()
+    {
+        await _h.AddPairAsync();
+        _h.A.Files["/srv/s1/volumes/data1.img"] = 4096;
+
+        var error = await Assert.ThrowsAsync<JobFailedException>(() => Handler.RunAsync(Context()));
+
+        Assert.Contains("exists", error.Message, StringComparison.Ordinal);
+        Assert.Equal(4096, _h.A.Files["/srv/s1/volumes/data1.img"]);
+        Assert.Empty(_h.B.Files);
+        Assert.Empty(_h.Registry.ListVolumes());
     }
 
     [Fact]
