@@ -70,6 +70,9 @@ public sealed record NodeDto
 
     public string? AoeInterface { get; init; }
 
+    /// <summary>Storage: the folder of the node's images (default /srv/fabric/images).</summary>
+    public string? ImagePath { get; init; }
+
     // every role: SSH access (address defaults to ip, port to 22, user to root) and the pinned host key
     public string? SshAddress { get; init; }
 
@@ -127,6 +130,9 @@ public abstract record NodeFieldsRequest
 
     public string? AoeInterface { get; init; }
 
+    /// <summary>Storage: the folder of the node's images (default /srv/fabric/images).</summary>
+    public string? ImagePath { get; init; }
+
     // every role: SSH access (address defaults to ip, port to 22, user to root) and the pinned host key
     public string? SshAddress { get; init; }
 
@@ -146,6 +152,9 @@ public sealed record CreateNodeRequest : NodeFieldsRequest
     public string? Name { get; init; }
 
     public string? Mac { get; init; }
+
+    /// <summary>A hardware node without a root: make it on a storage pair (see <see cref="ProvisionRequest"/>).</summary>
+    public ProvisionRequest? Provision { get; init; }
 }
 
 /// <summary>PATCH /api/v1/nodes/{name}, a JSON merge patch: present fields replace stored ones, fields set to null

@@ -10,6 +10,7 @@ public static class BootTemplates
     public const string Instance = "instance.ipxe";
     public const string Router = "router.ipxe";
     public const string Discovery = "discovery.ipxe";
+    public const string Provisioning = "provisioning.ipxe";
     public const string Error = "error.ipxe";
     public const string Pxelinux = "pxelinux.cfg";
     public const string Grub = "grub.cfg";
@@ -18,13 +19,19 @@ public static class BootTemplates
     public const string PartialExtension = ".sbn";
 
     /// <summary>The iPXE script for a node: the discovery script while it is <c>discovered</c>
-    /// (an operator has not given it a role yet), else the script of its role.</summary>
+    /// (an operator has not given it a role yet), the waiting script while a job makes its root
+    /// (<c>provisioning</c>), else the script of its role.</summary>
     public static string IpxeFor(Node node)
     {
         ArgumentNullException.ThrowIfNull(node);
         if (node.State == NodeState.Discovered)
         {
             return Discovery;
+        }
+
+        if (node.State == NodeState.Provisioning)
+        {
+            return Provisioning;
         }
 
         return node.Role switch

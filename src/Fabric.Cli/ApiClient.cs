@@ -20,6 +20,9 @@ internal sealed class CliException(string message, int exitCode) : Exception(mes
 /// <summary>The CLI's only way to the registry: the appliance's REST API.</summary>
 internal sealed class ApiClient(HttpClient http, Uri server) : IDisposable
 {
+    /// <summary>How long the appliance may take to answer a call (a file upload and a stream of events are not bounded).</summary>
+    public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
     public Uri Server => server;
 
     public void Dispose() => http.Dispose();
@@ -28,7 +31,7 @@ internal sealed class ApiClient(HttpClient http, Uri server) : IDisposable
     {
         var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         http.BaseAddress = server;
-        http.Timeout = TimeSpan.FromSeconds(30);
+        http.Timeout = Timeout.InfiniteTimeSpan;
         if (!string.IsNullOrEmpty(token))
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -57,13 +60,30 @@ internal sealed class ApiClient(HttpClient http, Uri server) : IDisposable
         using var response = await SendRawAsync(new HttpRequestMessage(HttpMethod.Delete, path), cancellationToken);
     }
 
+    /// <summary>DELETE that answers with a body (e.g. the job that finishes the removal).</summary>
+    public Task<T> DeleteAsync<T>(string path, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Delete, path), cancellationToken);
+
+    /// <summary>PUT with a file as the body, streamed (never read whole into memory) and without the answer timeout.</summary>
+    public async Task<T> PutFileAsync<T>(string path, Stream content, CancellationToken cancellationToken)
+    {
+        var body = new StreamContent(content, 1 << 16);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        if (content.CanSeek)
+        {
+            body.Headers.ContentLength = content.Length - content.Position;
+        }
+
+        return await SendAsync<T>(new HttpRequestMessage(HttpMethod.Put, path) { Content = body }, cancellationToken, bounded: false);
+    }
+
     /// <summary>Opens a streamed response (e.g. Server-Sent Events): the caller reads its body as it arrives and disposes it.</summary>
     public Task<HttpResponseMessage> OpenStreamAsync(string path, CancellationToken cancellationToken) =>
-        SendRawAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        SendRawAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken, HttpCompletionOption.ResponseHeadersRead, bounded: false);
 
-    private async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken, bool bounded = true)
     {
-        using var response = await SendRawAsync(request, cancellationToken);
+        using var response = await SendRawAsync(request, cancellationToken, bounded: bounded);
         try
         {
             return (await response.Content.ReadFromJsonAsync<T>(FabricJson.Options, cancellationToken))!;
@@ -74,14 +94,20 @@ internal sealed class ApiClient(HttpClient http, Uri server) : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool bounded = true)
     {
         HttpResponseMessage response;
+        using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (bounded)
+        {
+            answer.CancelAfter(AnswerTimeout);
+        }
+
         try
         {
             using (request)
             {
-                response = await http.SendAsync(request, completion, cancellationToken);
+                response = await http.SendAsync(request, completion, answer.Token);
             }
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || e.HttpRequestError == HttpRequestError.ConnectionError)
@@ -94,9 +120,9 @@ internal sealed class ApiClient(HttpClient http, Uri server) : IDisposable
         {
             throw new CliException($"error: request to {server} failed: {e.Message}", CliException.Unreachable);
         }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliException($"error: the appliance at {server} did not answer within {http.Timeout.TotalSeconds:0} s", CliException.Unreachable);
+            throw new CliException($"error: the appliance at {server} did not answer within {AnswerTimeout.TotalSeconds:0} s", CliException.Unreachable);
         }
 
         if (response.IsSuccessStatusCode)

@@ -48,6 +48,8 @@ internal static class CliApp
             NetworkCommands.Create(environment),
             JobCommands.Create(environment),
             StorageCommands.Create(environment),
+            ImageCommands.Create(environment),
+            VolumeCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
             SshKeyCommands.Create(environment),

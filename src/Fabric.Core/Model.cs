@@ -50,24 +50,28 @@ public sealed record StorageVolume(string Name, int Slot, long SizeBytes, string
 /// <param name="NfsExports">NFS export paths.</param>
 /// <param name="StoragePath">Folder of the node's volume files, or null for <see cref="DefaultStoragePath"/>.</param>
 /// <param name="AoeInterface">Interface the node's AoE exports are served on, or null for <see cref="DefaultAoeInterface"/>.</param>
+/// <param name="ImagePath">Folder of the node's root images, or null for <see cref="DefaultImagePath"/>.</param>
 public sealed record StorageSpec(
     string? Pair,
     int? AoeShelf,
     IReadOnlyList<StorageVolume> Volumes,
     IReadOnlyList<string> NfsExports,
     string? StoragePath = null,
-    string? AoeInterface = null)
+    string? AoeInterface = null,
+    string? ImagePath = null)
 {
     public const string DefaultStoragePath = "/srv/fabric/volumes";
 
     public const string DefaultAoeInterface = "eth0";
 
-    /// <summary>Where images live on every storage node.</summary>
-    public const string ImagePath = "/srv/fabric/images";
+    /// <summary>Where images live on a storage node unless it says otherwise.</summary>
+    public const string DefaultImagePath = "/srv/fabric/images";
 
     public string EffectiveStoragePath => StoragePath ?? DefaultStoragePath;
 
     public string EffectiveAoeInterface => AoeInterface ?? DefaultAoeInterface;
+
+    public string EffectiveImagePath => ImagePath ?? DefaultImagePath;
 }
 
 /// <summary>How Fabric reaches a node over SSH; null fields take their defaults (<see cref="Node.SshEndpoint"/>).</summary>

@@ -58,6 +58,41 @@ public interface IRegistry : IFabricDirectory, IDisposable
     /// <summary>Whether the store can be written now (a write tried and taken back).</summary>
     Task<RegistryHealth> CheckWritableAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Every volume of every pair (a volume of a pair is the same name and slot on its storage nodes), with the
+    /// nodes that use it.</summary>
+    IReadOnlyList<Volumes.PairVolume> ListVolumes();
+
+    /// <summary>The slots held for volumes being made.</summary>
+    IReadOnlyList<Volumes.SlotReservation> ListReservations();
+
+    /// <summary>Holds a slot of <paramref name="pair"/> for volume <paramref name="volume"/>, chosen by
+    /// <paramref name="choose"/> inside the writer (so volumes made at once get distinct slots). The same volume again
+    /// gets its slot again; a volume name any storage node already has, or held for another pair, is a conflict naming
+    /// <c>name</c>.</summary>
+    Task<RegistryResult<Volumes.SlotReservation>> ReserveSlotAsync(string pair, string volume, Volumes.SlotChooser choose, CancellationToken cancellationToken = default);
+
+    /// <summary>Lets go of the slot held for <paramref name="volume"/> (nothing when none is held).</summary>
+    Task ReleaseSlotAsync(string pair, string volume, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers a hardware node whose root is still to be made: like <see cref="AddNodeAsync"/>, but the node
+    /// starts <c>provisioning</c> and a slot of <paramref name="pair"/> is held for its root volume
+    /// <paramref name="volume"/>, in the same write.</summary>
+    Task<RegistryResult<(Node Node, Volumes.SlotReservation Slot)>> AddProvisioningNodeAsync(NodeInput input, string pair, string volume, Volumes.SlotChooser choose, Actor actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a volume on every storage node of <paramref name="volume"/> in one write and lets go of its
+    /// slot's reservation. A copy already recorded with the same slot is kept (a retry); a slot taken by another volume of
+    /// a node is a conflict naming <c>slot</c>, and nothing is written.</summary>
+    Task<RegistryResult<Volumes.PairVolume>> RecordVolumeAsync(Volumes.VolumeRecord volume, Actor actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a volume from every storage node that holds it, in one write. Refused (a conflict naming
+    /// <c>name</c>) while a hardware node's root or an instance's disk is on it; <paramref name="pair"/> is needed only
+    /// when two pairs have a volume of that name.</summary>
+    Task<RegistryResult<Volumes.PairVolume>> RemoveVolumeAsync(string name, string? pair, Actor actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends a node's provisioning in one write: its root becomes <paramref name="root"/> and it goes from
+    /// <c>provisioning</c> to <c>registered</c> (lifecycle trigger <c>ProvisioningFinished</c>).</summary>
+    Task<RegistryResult<Node>> FinishProvisioningAsync(string name, RootSpec root, string message, Actor actor, CancellationToken cancellationToken = default);
+
     IReadOnlyList<Network> ListNetworks();
 
     Network? FindNetwork(string name);

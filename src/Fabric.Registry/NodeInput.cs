@@ -53,6 +53,8 @@ public sealed record NodeInput
 
     public string? AoeInterface { get; init; }
 
+    public string? ImagePath { get; init; }
+
     public string? SshAddress { get; init; }
 
     public int? SshPort { get; init; }

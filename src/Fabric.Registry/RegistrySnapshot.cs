@@ -13,6 +13,10 @@ internal sealed record RegistrySnapshot(
     ImmutableDictionary<NodeRole, ImmutableSortedSet<string>> Roles,
     int DiscoveredCount)
 {
+    /// <summary>Volume slots held for volumes being made, by pair (lower-case) and volume name.</summary>
+    public ImmutableDictionary<(string Pair, string Volume), Volumes.SlotReservation> Reservations { get; init; } =
+        ImmutableDictionary<(string Pair, string Volume), Volumes.SlotReservation>.Empty;
+
     public static RegistrySnapshot Empty { get; } = new(
         ImmutableDictionary.Create<string, StoredNode>(StringComparer.Ordinal),
         ImmutableDictionary<MacAddress, string>.Empty,

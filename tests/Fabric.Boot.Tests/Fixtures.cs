@@ -67,6 +67,7 @@ internal static class Fixtures
             "tok-hnode02-Qq1"),
         ["hw-nfs"] = Context(Hardware("hnode03", "52:54:00:12:34:03", "10.99.0.23", "nfs:10.99.0.10:/srv/roots/hnode03"), [Storage0], null),
         ["hw-noroot"] = Context(Hardware("hnode04", "52:54:00:12:34:04", "10.99.0.24", null), [], null),
+        ["hw-provisioning"] = Context(Hardware("hnode05", "52:54:00:12:34:05", "10.99.0.25", null) with { State = NodeState.Provisioning }, [], "tok-hnode05-Pp3"),
         ["storage"] = Context(Storage0, [], "tok-stor01-Aa7"),
         ["instance"] = Context(
             new Node

@@ -7,7 +7,7 @@ namespace Fabric.Boot.Tests;
 /// after an intended change, then review the diff.</summary>
 public sealed class GoldenTests
 {
-    private static readonly string[] AllFixtures = ["hw-aoe", "hw-aoe-md", "hw-nfs", "hw-noroot", "storage", "instance", "router", "discovery"];
+    private static readonly string[] AllFixtures = ["hw-aoe", "hw-aoe-md", "hw-nfs", "hw-noroot", "storage", "instance", "router", "discovery", "hw-provisioning"];
 
     /// <summary>Which fixtures each template is rendered against.</summary>
     private static readonly Dictionary<string, string[]> Cases = new Dictionary<string, string[]>(StringComparer.Ordinal)
@@ -17,6 +17,7 @@ public sealed class GoldenTests
         [BootTemplates.Instance] = ["instance"],
         [BootTemplates.Router] = ["router"],
         [BootTemplates.Discovery] = ["discovery"],
+        [BootTemplates.Provisioning] = ["hw-provisioning"],
         [BootTemplates.Error] = ["hw-aoe"],
         [BootTemplates.Pxelinux] = AllFixtures,
         [BootTemplates.Grub] = AllFixtures,

@@ -78,7 +78,7 @@ public abstract class RegistryStoreContract
             new Node
             {
                 Name = "s1", Role = NodeRole.Storage, Macs = [MacAddress.Parse("52:54:00:00:01:01"), MacAddress.Parse("52:54:00:00:01:02")],
-                Storage = new StorageSpec("pair-a", 3, [new StorageVolume("root-h1", 1, 1L << 30, "/srv/aoe/root-h1.img")], ["/srv/nfs/a", "/srv/nfs/b"]),
+                Storage = new StorageSpec("pair-a", 3, [new StorageVolume("root-h1", 1, 1L << 30, "/srv/aoe/root-h1.img")], ["/srv/nfs/a", "/srv/nfs/b"], "/srv/pool/volumes", "eth1", "/srv/pool/images"),
                 CreatedAt = T0, UpdatedAt = T0,
             },
             new Node

@@ -231,7 +231,7 @@ internal static class JobEndpoints
 
     private static IResult NotFound(string id) => Problems.Field(404, "id", $"no job '{id}'");
 
-    private static IResult From(JobError error)
+    public static IResult From(JobError error)
     {
         var (status, title) = error.Kind switch
         {

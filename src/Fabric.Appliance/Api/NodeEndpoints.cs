@@ -39,12 +39,17 @@ internal static class NodeEndpoints
                 return problem;
             }
 
+            if (ProvisionPlan.For(request!, context.RequestServices) is { } plan)
+            {
+                return await ProvisionPlan.AddAsync(request!, plan, context, registry, cancellationToken);
+            }
+
             var result = await registry.AddNodeAsync(request!.ToInput(), ActorOf(context), cancellationToken);
             return result.Succeeded
                 ? Results.Created($"/api/v1/nodes/{result.Value.Name}", result.Value.ToDto())
                 : Problems.From(result.Error);
-        }).RequireWriteToken().Accepts<CreateNodeRequest>("application/json").Produces<NodeDto>(201)
-            .ProducesValidationProblem().ProducesProblem(409).ProducesProblem(413);
+        }).RequireWriteToken().Accepts<CreateNodeRequest>("application/json").Produces<NodeDto>(201).Produces<ProvisionedNodeDto>(202)
+            .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(413);
 
         nodes.MapGet("/{name}", (string name, IRegistry registry) =>
             registry.FindNode(name) is { } node ? Results.Ok(node.ToDto()) : NotFound(name))

@@ -27,6 +27,7 @@ public static class ApplianceHosting
         services.AddSingleton(new SettingsSection(Registry.Settings.DiscoveryOptions.Section, typeof(Registry.Settings.DiscoveryOptions)));
         services.AddSingleton(new SettingsSection(Registry.Settings.EventOptions.Section, typeof(Registry.Settings.EventOptions)));
         services.AddSingleton(new SettingsSection(Jobs.JobsOptions.Section, typeof(Jobs.JobsOptions)));
+        services.AddFabricSettings<Storage.StorageOptions, Storage.StorageOptionsValidator>(Storage.StorageOptions.Section);
 
         var (values, problems) = SettingsCheck.Run(services, builder.Configuration);
         if (problems.Count == 0)
@@ -65,6 +66,12 @@ public static class ApplianceHosting
         services.TryAddSingleton<BootTimeoutService>();
         services.AddFabricJobsOn(builder.Configuration, options);
         services.AddFabricRemote(new Remote.RemoteOptions { KeyFolder = Path.Combine(options.DataDir, "ssh") });
+        services.TryAddSingleton(sp =>
+        {
+            sp.GetRequiredService<IRegistry>(); // migrated by the registry first
+            return Registry.Images.ImageStores.Open(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName));
+        });
+        services.PostConfigure<Storage.StorageOptions>(o => o.ImageFolder = Path.Combine(options.DataDir, "images"));
         Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
@@ -113,6 +120,7 @@ public static class ApplianceHosting
         var options = app.Services.GetRequiredService<FabricOptions>();
         app.Services.GetRequiredService<IRegistry>();
         app.Services.GetRequiredService<Registry.Tokens.IApiTokenStore>();
+        app.Services.GetRequiredService<Registry.Images.IImageStore>();
         app.Services.GetRequiredService<AdminToken>();
         app.Services.GetRequiredService<BootTokens>();
         var metrics = app.Services.GetRequiredService<ApplianceMetrics>();
@@ -130,7 +138,9 @@ public static class ApplianceHosting
                 return Task.CompletedTask;
             });
 
-            if (context.Request.ContentLength > options.MaxRequestBodyBytes)
+            // An image upload is an image: streamed to disk, never held in memory, and not bounded by the JSON limit.
+            bool upload = HttpMethods.IsPut(context.Request.Method) && context.Request.Path.StartsWithSegments(StorageEndpoints.ImagesPath);
+            if (!upload && context.Request.ContentLength > options.MaxRequestBodyBytes)
             {
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
                 await JsonBody.TooLarge(context).ExecuteAsync(context);
@@ -139,7 +149,7 @@ public static class ApplianceHosting
 
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
-                limit.MaxRequestBodySize = options.MaxRequestBodyBytes;
+                limit.MaxRequestBodySize = upload ? null : options.MaxRequestBodyBytes;
             }
 
             await next(context);
@@ -155,6 +165,7 @@ public static class ApplianceHosting
         api.MapNodeEndpoints();
         api.MapNetworkEndpoints();
         api.MapJobEndpoints();
+        api.MapStorageEndpoints();
         api.MapSshKeyEndpoints();
         api.MapTokenEndpoints();
         app.MapBootEndpoints();

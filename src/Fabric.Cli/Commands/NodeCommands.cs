@@ -29,8 +29,9 @@ internal static class NodeCommands
         var macs = new Option<string[]>("--mac") { Description = "A MAC address in any common notation; repeat for more NICs", Required = true, AllowMultipleArgumentsPerToken = false };
         var role = new Option<string>("--role", "-r") { Description = "hardware, storage, instance or router", Required = true };
         var fields = new NodeFieldOptions();
+        var wait = JobWatch.WaitOption();
         var output = CliApp.OutputOption();
-        var command = new Command("add", "Register a node") { name, macs, role, output };
+        var command = new Command("add", "Register a node (a hardware node without --root gets one made on a storage pair, as a job)") { name, macs, role, wait, output };
         fields.AddTo(command);
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
@@ -41,8 +42,29 @@ internal static class NodeCommands
                 Mac = parse.GetValue(macs) is [var single] ? single : null,
                 Macs = parse.GetValue(macs) is { Length: > 1 } several ? several : null,
             });
-            var created = await api.PostAsync<NodeDto>("/api/v1/nodes", request, cancellationToken);
-            if (CliApp.IsJson(parse, output))
+            if (string.Equals(request.Role, "hardware", StringComparison.OrdinalIgnoreCase) && (request.Pair is not null || request.Image is not null))
+            {
+                // For a hardware node --pair and --image say where its root is made: request-only, not node fields.
+                request = request with { Provision = new ProvisionRequest { Pair = request.Pair, Image = request.Image }, Pair = null, Image = null };
+            }
+
+            var answer = await api.PostAsync<JsonElement>("/api/v1/nodes", request, cancellationToken);
+            bool json = CliApp.IsJson(parse, output);
+            if (answer.TryGetProperty("job", out _))
+            {
+                var provisioned = answer.Deserialize<ProvisionedNodeDto>(FabricJson.Options)!;
+                var node = provisioned.Node;
+                if (!json)
+                {
+                    environment.Output.WriteLine($"added {node.Role} node {node.Name}: {string.Join(", ", node.Macs)}{(node.Ip is null ? "" : $", {node.Ip}")}; {node.State}: its root is made by job {provisioned.Job.Id}");
+                }
+
+                await JobWatch.ReportStartedAsync(environment, api, provisioned.Job, parse.GetValue(wait), json, cancellationToken);
+                return;
+            }
+
+            var created = answer.Deserialize<NodeDto>(FabricJson.Options)!;
+            if (json)
             {
                 CliApp.WriteJson(environment, created);
             }
@@ -111,6 +133,7 @@ internal static class NodeCommands
                 ("hypervisor", node.Hypervisor),
                 ("storage path", node.StoragePath),
                 ("aoe interface", node.AoeInterface),
+                ("image path", node.ImagePath),
                 ("ssh address", node.SshAddress),
                 ("ssh port", node.SshPort?.ToString(CultureInfo.InvariantCulture)),
                 ("ssh user", node.SshUser),
@@ -131,7 +154,7 @@ internal static class NodeCommands
         var macs = new Option<string[]?>("--mac") { Description = "Replace the node's MACs; repeat for more NICs" };
         var unset = new Option<string[]?>("--unset")
         {
-            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, storagePath, aoeInterface, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor, image, sshAddress, sshPort, sshUser, sshHostKey); repeat for more",
+            Description = "Remove a field (ip, network, labels, root, pair, aoeShelf, volumes, nfsExports, storagePath, aoeInterface, imagePath, cpuCores, memoryMiB, vCpus, diskVolume, hypervisor, image, sshAddress, sshPort, sshUser, sshHostKey); repeat for more",
         };
         var fields = new NodeFieldOptions();
         var output = CliApp.OutputOption();
@@ -210,7 +233,11 @@ internal static class NodeCommands
 
         public Option<int?> Shelf { get; } = new("--shelf") { Description = "StorageNode AoE shelf number" };
 
-        public Option<string?> Pair { get; } = new("--pair") { Description = "StorageNode redundant pair name" };
+        public Option<string?> Pair { get; } = new("--pair") { Description = "StorageNode: its redundant pair; HardwareNode (add): the pair its root is made on" };
+
+        public Option<string?> Image { get; } = new("--image") { Description = "Instance: its disk image; HardwareNode (add): the image its root is made from" };
+
+        public Option<string?> ImagePath { get; } = new("--image-path") { Description = "StorageNode folder of its images (default /srv/fabric/images)" };
 
         public Option<int?> CpuCores { get; } = new("--cpu-cores") { Description = "HardwareNode CPU cores" };
 
@@ -237,6 +264,8 @@ internal static class NodeCommands
             command.Add(Root);
             command.Add(Shelf);
             command.Add(Pair);
+            command.Add(Image);
+            command.Add(ImagePath);
             command.Add(CpuCores);
             command.Add(MemoryMiB);
             command.Add(StoragePath);
@@ -258,6 +287,8 @@ internal static class NodeCommands
                 Root = parse.GetValue(Root),
                 AoeShelf = parse.GetValue(Shelf),
                 Pair = parse.GetValue(Pair),
+                Image = parse.GetValue(Image),
+                ImagePath = parse.GetValue(ImagePath),
                 CpuCores = parse.GetValue(CpuCores),
                 MemoryMiB = parse.GetValue(MemoryMiB),
                 StoragePath = parse.GetValue(StoragePath),

@@ -18,7 +18,7 @@ public readonly record struct LifecycleDecision(bool Allowed, NodeState From, No
 /// <code>
 ///   registered --script--&gt; booting --up--&gt; up            discovered --adopt--&gt; registered
 ///        ^                    |  \--failed/timeout--&gt; failed     any --retire--&gt; retired --reregister--&gt; registered
-///        '-- provisioning &lt;--job--'  (registered -&gt; provisioning -&gt; registered | failed)
+///        '-- provisioning &lt;--job--'  (registered | failed -&gt; provisioning -&gt; registered | failed)
 /// </code>
 /// A node that fetches its script again while <c>booting</c> stays <c>booting</c> (its clock keeps running, so a
 /// boot loop still times out); a <c>provisioning</c> node that boots stays <c>provisioning</c>: the job owns it.
@@ -85,6 +85,7 @@ public static class NodeLifecycle
 
         // Jobs.
         new(NodeState.Registered, NodeTrigger.ProvisioningStarted, Jobs, NodeState.Provisioning),
+        new(NodeState.Failed, NodeTrigger.ProvisioningStarted, Jobs, NodeState.Provisioning),
         new(NodeState.Provisioning, NodeTrigger.ProvisioningFinished, Jobs, NodeState.Registered),
         new(NodeState.Provisioning, NodeTrigger.ProvisioningFailed, Jobs, NodeState.Failed),
     ],
@@ -108,7 +109,7 @@ public static class NodeLifecycle
         (NodeState.Provisioning, _) => $"a job is provisioning the node; {Describe(trigger)} waits until it is done",
         (_, NodeTrigger.Adopt) => "only a discovered node is adopted",
         (_, NodeTrigger.BootTimedOut) => "only a booting node times out",
-        (_, NodeTrigger.ProvisioningStarted) => $"provisioning starts from registered, not {state.ToWire()}",
+        (_, NodeTrigger.ProvisioningStarted) => $"provisioning starts from registered or failed, not {state.ToWire()}",
         (_, NodeTrigger.ProvisioningFinished or NodeTrigger.ProvisioningFailed) => "the node is not provisioning",
         _ => $"{Describe(trigger)} does not apply to a {state.ToWire()} node",
     };

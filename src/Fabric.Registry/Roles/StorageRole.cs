@@ -26,6 +26,7 @@ internal sealed class StorageRole : RoleModule
             v => string.Join(",", v)),
         RoleField.Of("storagePath", i => i.StoragePath, (i, v) => i with { StoragePath = v }, n => n.Storage?.StoragePath),
         RoleField.Of("aoeInterface", i => i.AoeInterface, (i, v) => i with { AoeInterface = v }, n => n.Storage?.AoeInterface),
+        RoleField.Of("imagePath", i => i.ImagePath, (i, v) => i with { ImagePath = v }, n => n.Storage?.ImagePath),
     ];
 
     public override Node WithSpec(Node node, NodeInput input, Network? network, List<FieldError> errors)
@@ -104,8 +105,14 @@ internal sealed class StorageRole : RoleModule
             errors.Add(new FieldError("aoeInterface", $"'{input.AoeInterface}' is not an interface name (1-15 characters, no '/', ':' or spaces)"));
         }
 
+        if (input.ImagePath is not null && !IsAbsolutePath(input.ImagePath))
+        {
+            errors.Add(new FieldError("imagePath", $"'{input.ImagePath}' is not an absolute path without '..'"));
+        }
+
         var storagePath = input.StoragePath is { Length: > 1 } p ? p.TrimEnd('/') : input.StoragePath;
-        return node with { Storage = new StorageSpec(pair, input.AoeShelf, volumes, exports, storagePath, input.AoeInterface) };
+        var imagePath = input.ImagePath is { Length: > 1 } ip ? ip.TrimEnd('/') : input.ImagePath;
+        return node with { Storage = new StorageSpec(pair, input.AoeShelf, volumes, exports, storagePath, input.AoeInterface, imagePath) };
     }
 
     /// <summary>A Linux interface name (IFNAMSIZ - 1 characters, not '.' or '..', no '/', ':' or white space).</summary>

@@ -37,7 +37,7 @@ internal static class SqliteRegistryLoader
             .ToLookup(r => r.NodeId);
         var fields = connection.Query<FieldsRow>(
             "SELECT node_id AS NodeId, cpu_cores AS CpuCores, memory_mib AS MemoryMiB, root AS Root, pair AS Pair, aoe_shelf AS AoeShelf, volumes AS Volumes, nfs_exports AS NfsExports, vcpus AS VCpus, disk_volume AS DiskVolume, hypervisor AS Hypervisor, " +
-            "storage_path AS StoragePath, aoe_interface AS AoeInterface, ssh_address AS SshAddress, ssh_port AS SshPort, ssh_user AS SshUser, ssh_host_key AS SshHostKey, image AS Image, instance_state AS InstanceState FROM node_fields")
+            "storage_path AS StoragePath, aoe_interface AS AoeInterface, image_path AS ImagePath, ssh_address AS SshAddress, ssh_port AS SshPort, ssh_user AS SshUser, ssh_host_key AS SshHostKey, image AS Image, instance_state AS InstanceState FROM node_fields")
             .ToDictionary(r => r.NodeId);
 
         var nodes = new List<StoredNode>();
@@ -68,7 +68,8 @@ internal static class SqliteRegistryLoader
                         f?.Volumes is null ? [] : JsonSerializer.Deserialize<List<StorageVolume>>(f.Volumes) ?? [],
                         f?.NfsExports is null ? [] : JsonSerializer.Deserialize<List<string>>(f.NfsExports) ?? [],
                         f?.StoragePath,
-                        f?.AoeInterface)
+                        f?.AoeInterface,
+                        f?.ImagePath)
                     : null,
                 Instance = role == NodeRole.Instance
                     ? new InstanceSpec(
@@ -155,6 +156,8 @@ internal static class SqliteRegistryLoader
         public string? Hypervisor { get; set; }
 
         public string? StoragePath { get; set; }
+
+        public string? ImagePath { get; set; }
 
         public string? AoeInterface { get; set; }
 

@@ -277,9 +277,9 @@ internal sealed class SqliteRegistryStore : IRegistryStore
 
             connection.Execute(
                 "INSERT INTO node_fields (node_id, cpu_cores, memory_mib, root, pair, aoe_shelf, volumes, nfs_exports, vcpus, disk_volume, hypervisor, " +
-                "storage_path, aoe_interface, ssh_address, ssh_port, ssh_user, ssh_host_key, image, instance_state) " +
+                "storage_path, aoe_interface, image_path, ssh_address, ssh_port, ssh_user, ssh_host_key, image, instance_state) " +
                 "VALUES (@Id, @CpuCores, @MemoryMiB, @Root, @Pair, @AoeShelf, @Volumes, @NfsExports, @VCpus, @DiskVolume, @Hypervisor, " +
-                "@StoragePath, @AoeInterface, @SshAddress, @SshPort, @SshUser, @SshHostKey, @Image, @InstanceState)",
+                "@StoragePath, @AoeInterface, @ImagePath, @SshAddress, @SshPort, @SshUser, @SshHostKey, @Image, @InstanceState)",
                 new
                 {
                     Id = id,
@@ -295,6 +295,7 @@ internal sealed class SqliteRegistryStore : IRegistryStore
                     node.Instance?.Hypervisor,
                     node.Storage?.StoragePath,
                     node.Storage?.AoeInterface,
+                    node.Storage?.ImagePath,
                     SshAddress = node.Ssh.Address,
                     SshPort = node.Ssh.Port,
                     SshUser = node.Ssh.User,

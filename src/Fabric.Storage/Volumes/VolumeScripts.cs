@@ -36,8 +36,8 @@ public static class VolumeScripts
     /// <summary>The file of volume <paramref name="name"/> under the node's storage path.</summary>
     public static string FileOf(StorageSpec storage, string name) => $"{storage.EffectiveStoragePath}/{name}.img";
 
-    /// <summary>The file of image <paramref name="name"/>.</summary>
-    public static string ImageOf(string name) => $"{StorageSpec.ImagePath}/{name}.img";
+    /// <summary>The file of image <paramref name="name"/> in the node's image folder.</summary>
+    public static string ImageOf(StorageSpec storage, string name) => $"{storage.EffectiveImagePath}/{name}.img";
 
     public static RemoteCommand CreateCommand(string file, long sizeBytes, string? image) =>
         RemoteCommand.Script(Create, file, sizeBytes.ToString(CultureInfo.InvariantCulture), image ?? "");

@@ -48,7 +48,7 @@ public sealed class ApplianceEndpointsTests
     public async Task Metrics_CountsRequestsAndNodes()
     {
         await using var host = await ApplianceHost.StartAsync();
-        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
         await host.Client.GetAsync("/api/v1/nodes");
 
         var text = await host.Client.GetStringAsync("/metrics");
@@ -81,7 +81,7 @@ public sealed class ApplianceEndpointsTests
         var directory = host.App.Services.GetRequiredService<IFabricDirectory>();
 
         await host.AddNetworkAsync(new { name = "boot", cidr = "10.0.0.0/24" });
-        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", ip = "10.0.0.5" });
+        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", ip = "10.0.0.5" });
 
         Assert.Equal("h1", (await directory.FindNodeByMacAsync(MacAddress.Parse("52:54:00:00:00:01")))!.Name);
         Assert.Equal("h1", (await directory.FindNodeByIpAsync(IPAddress.Parse("10.0.0.5")))!.Name);

@@ -56,7 +56,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
     [Fact]
     public async Task GetScript_RegisteredNodeFromItsOwnIp_RoleScriptWithTokenAndBooting()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", ip = "127.0.0.1" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", ip = "127.0.0.1" });
 
         var text = await _host.Client.GetStringAsync("/boot/52-54-00-00-00-01.ipxe");
 
@@ -71,7 +71,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
     [Fact]
     public async Task GetScript_RequestFromAnotherAddress_NoToken()
     {
-        await _host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:02", role = "hardware", ip = "127.0.0.2" });
+        await _host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:02", role = "hardware", root = "aoe:e0.1", ip = "127.0.0.2" });
 
         var text = await _host.Client.GetStringAsync("/boot/52:54:00:00:00:02.ipxe");
 
@@ -82,7 +82,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
     public async Task GetScript_TemplateError_GenericProblemThenErrorTemplate()
     {
         await using var host = await ApplianceHost.StartAsync(services: s => s.AddSingleton<Fabric.Boot.IBootRenderer>(new FailingRenderer()));
-        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
 
         var response = await host.Client.GetAsync("/boot/52:54:00:00:00:01.ipxe");
         var text = await response.Content.ReadAsStringAsync();
@@ -113,7 +113,7 @@ public sealed class BootEndpointTests : IAsyncLifetime
     [Fact]
     public async Task GetScript_RetiredNode_DoesNotBoot()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
         await _host.Registry.UpdateNodeAsync("h1", new Registry.NodeInput { State = "retired" }, Fabric.Core.Events.Actor.Admin);
 
         var text = await _host.Client.GetStringAsync("/boot/52:54:00:00:00:01.ipxe");

@@ -21,8 +21,8 @@ public sealed class BootEventsTests : IAsyncLifetime
             new Dictionary<string, string?> { ["Fabric:BootTimeout"] = "00:05:00" },
             services => services.AddSingleton<TimeProvider>(_clock));
         await _host.AddNetworkAsync(new { name = "loop", cidr = "127.0.0.0/24" });
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", ip = "127.0.0.1" });
-        await _host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:02", role = "hardware", ip = "127.0.0.2" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", ip = "127.0.0.1" });
+        await _host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:02", role = "hardware", root = "aoe:e0.1", ip = "127.0.0.2" });
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();

@@ -17,8 +17,8 @@ public sealed class JobsApiTests : IAsyncLifetime
     {
         _host = await ApplianceHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(_time));
         _admin = _host.AdminClient();
-        await _host.AddNodeAsync(new { name = "n1", mac = "52:54:00:00:00:01", role = "hardware" });
-        await _host.AddNodeAsync(new { name = "n2", mac = "52:54:00:00:00:02", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "n1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
+        await _host.AddNodeAsync(new { name = "n2", mac = "52:54:00:00:00:02", role = "hardware", root = "aoe:e0.1" });
     }
 
     public async Task DisposeAsync()

@@ -68,7 +68,7 @@ public sealed class NetworksApiTests : IAsyncLifetime
     public async Task DeleteNetwork_WithNodesThenEmpty_409Then204()
     {
         await _host.AddNetworkAsync(new { name = "boot", cidr = "10.0.0.0/24" });
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", network = "boot" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", network = "boot" });
 
         await ProblemAssert.IsProblemAsync(await _admin.DeleteAsync("/api/v1/networks/boot"), HttpStatusCode.Conflict, "name");
         await _admin.DeleteAsync("/api/v1/nodes/h1");

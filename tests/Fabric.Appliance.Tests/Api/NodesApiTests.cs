@@ -53,7 +53,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task PostNode_MalformedMac_400NamesMac()
     {
-        var response = await PostAsync(new { name = "hnode01", mac = "52:54:zz", role = "hardware" });
+        var response = await PostAsync(new { name = "hnode01", mac = "52:54:zz", role = "hardware", root = "aoe:e0.1" });
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "mac", "'52:54:zz' is not a MAC address");
         Assert.Contains("mac: '52:54:zz' is not a MAC address", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task PostNode_IpOutsideNetwork_400NamesIp()
     {
-        var response = await PostAsync(new { name = "hnode01", mac = "52:54:00:00:00:01", role = "hardware", network = "boot", ip = "10.9.9.9" });
+        var response = await PostAsync(new { name = "hnode01", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", network = "boot", ip = "10.9.9.9" });
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "ip", "outside network 'boot'");
     }
@@ -78,7 +78,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task PostNode_UnknownNetwork_400NamesNetwork()
     {
-        var response = await PostAsync(new { name = "hnode01", mac = "52:54:00:00:00:01", role = "hardware", network = "nowhere" });
+        var response = await PostAsync(new { name = "hnode01", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", network = "nowhere" });
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "network", "unknown network 'nowhere'");
     }
@@ -104,19 +104,19 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task PostNode_DuplicateMacNameOrIp_409NamesField()
     {
-        await _host.AddNodeAsync(new { name = "hnode01", mac = "52:54:00:00:00:01", role = "hardware", ip = "10.0.0.10" });
+        await _host.AddNodeAsync(new { name = "hnode01", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", ip = "10.0.0.10" });
 
-        await ProblemAssert.IsProblemAsync(await PostAsync(new { name = "hnode02", mac = "525400000001", role = "hardware" }), HttpStatusCode.Conflict, "mac", "already registered to node 'hnode01'");
-        await ProblemAssert.IsProblemAsync(await PostAsync(new { name = "HNODE01", mac = "52:54:00:00:00:02", role = "hardware" }), HttpStatusCode.Conflict, "name", "already exists");
-        await ProblemAssert.IsProblemAsync(await PostAsync(new { name = "hnode03", mac = "52:54:00:00:00:03", role = "hardware", ip = "10.0.0.10" }), HttpStatusCode.Conflict, "ip", "already taken");
+        await ProblemAssert.IsProblemAsync(await PostAsync(new { name = "hnode02", mac = "525400000001", role = "hardware", root = "aoe:e0.1" }), HttpStatusCode.Conflict, "mac", "already registered to node 'hnode01'");
+        await ProblemAssert.IsProblemAsync(await PostAsync(new { name = "HNODE01", mac = "52:54:00:00:00:02", role = "hardware", root = "aoe:e0.1" }), HttpStatusCode.Conflict, "name", "already exists");
+        await ProblemAssert.IsProblemAsync(await PostAsync(new { name = "hnode03", mac = "52:54:00:00:00:03", role = "hardware", root = "aoe:e0.1", ip = "10.0.0.10" }), HttpStatusCode.Conflict, "ip", "already taken");
     }
 
     [Fact]
     public async Task PostNode_SameMacInParallel_OneCreatedOneConflict()
     {
         var responses = await Task.WhenAll(
-            PostAsync(new { name = "a", mac = "52:54:00:00:00:09", role = "hardware" }),
-            PostAsync(new { name = "b", mac = "52:54:00:00:00:09", role = "hardware" }));
+            PostAsync(new { name = "a", mac = "52:54:00:00:00:09", role = "hardware", root = "aoe:e0.1" }),
+            PostAsync(new { name = "b", mac = "52:54:00:00:00:09", role = "hardware", root = "aoe:e0.1" }));
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Conflict);
@@ -165,7 +165,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task ListNodes_RoleFilter_OnlyThatRole()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
         await _host.AddNodeAsync(new { name = "s1", mac = "52:54:00:00:00:02", role = "storage" });
 
         var hardware = await _host.Client.GetFromJsonAsync<List<NodeDto>>("/api/v1/nodes?role=hardware", FabricJson.Options);
@@ -179,7 +179,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task PatchNode_ChangesFieldsAndLogsEventWithActor()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
 
         var response = await _admin.PatchAsJsonAsync("/api/v1/nodes/h1", new { root = "nfs:10.0.0.5:/srv/roots/h1", state = "retired", labels = new Dictionary<string, string> { ["rack"] = "r1" } });
         var node = (await response.Content.ReadFromJsonAsync<NodeDto>(FabricJson.Options))!;
@@ -226,7 +226,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task PatchNode_BadStateAndUnknownNode_400And404()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
 
         await ProblemAssert.IsProblemAsync(await _admin.PatchAsJsonAsync("/api/v1/nodes/h1", new { state = "asleep" }), HttpStatusCode.BadRequest, "state");
         await ProblemAssert.IsProblemAsync(await _admin.PatchAsJsonAsync("/api/v1/nodes/ghost", new { state = "up" }), HttpStatusCode.NotFound, "name");
@@ -251,14 +251,14 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task DeleteNode_RemovesItAndFreesMac()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
 
         var deleted = await _admin.DeleteAsync("/api/v1/nodes/h1");
         var again = await _admin.DeleteAsync("/api/v1/nodes/h1");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         await ProblemAssert.IsProblemAsync(again, HttpStatusCode.NotFound);
-        await _host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
     }
 
     [Fact]
@@ -286,7 +286,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task Render_TemplateError_500NamesTemplateAndLine()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
 
         var response = await _host.Client.GetAsync("/api/v1/nodes/h1/render/broken.ipxe");
 
@@ -299,7 +299,7 @@ public sealed class NodesApiTests : IAsyncLifetime
     [Fact]
     public async Task Render_UnknownTemplateOrNode_404()
     {
-        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
 
         await ProblemAssert.IsProblemAsync(await _host.Client.GetAsync("/api/v1/nodes/h1/render/nope.cfg"), HttpStatusCode.NotFound, "template");
         await ProblemAssert.IsProblemAsync(await _host.Client.GetAsync("/api/v1/nodes/ghost/render/hardware.ipxe"), HttpStatusCode.NotFound, "name");

@@ -9,7 +9,7 @@ namespace Fabric.Appliance.Tests.Api;
 /// <summary><c>/api/v1/tokens</c>: named API tokens made, listed and revoked with the admin token.</summary>
 public sealed class TokenEndpointsTests : IAsyncLifetime
 {
-    private static readonly object Node = new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" };
+    private static readonly object Node = new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" };
     private ApplianceHost _host = null!;
     private HttpClient _admin = null!;
 

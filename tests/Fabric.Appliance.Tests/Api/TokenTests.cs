@@ -6,7 +6,7 @@ namespace Fabric.Appliance.Tests.Api;
 
 public sealed class TokenTests
 {
-    private static readonly object Node = new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware" };
+    private static readonly object Node = new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" };
 
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]

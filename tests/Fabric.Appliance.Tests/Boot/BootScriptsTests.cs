@@ -80,7 +80,7 @@ public sealed class BootScriptsTests
     {
         await using var host = await ApplianceHost.StartAsync();
         await host.AddNetworkAsync(new { name = "loop", cidr = "127.0.0.0/24" });
-        await host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:02", role = "hardware", ip = "127.0.0.2" });
+        await host.AddNodeAsync(new { name = "h2", mac = "52:54:00:00:00:02", role = "hardware", root = "aoe:e0.1", ip = "127.0.0.2" });
 
         var text = await host.Client.GetStringAsync("/boot/52:54:00:00:00:02.ipxe");
 
@@ -99,7 +99,7 @@ public sealed class BootScriptsTests
         var now = DateTimeOffset.UtcNow;
         var lease = new Lease(IPAddress.Loopback, MacAddress.Parse("52:54:00:00:00:03"), "h3", "h3", LeaseState.Bound, now.AddHours(-2), current ? now.AddHours(1) : now.AddHours(-1));
         await using var host = await ApplianceHost.StartAsync(services: s => s.AddSingleton<ILeaseView>(new Leases([lease])));
-        await host.AddNodeAsync(new { name = "h3", mac = "52:54:00:00:00:03", role = "hardware" });
+        await host.AddNodeAsync(new { name = "h3", mac = "52:54:00:00:00:03", role = "hardware", root = "aoe:e0.1" });
 
         await host.Client.GetStringAsync("/boot/52:54:00:00:00:03.ipxe");
 
@@ -111,7 +111,7 @@ public sealed class BootScriptsTests
     {
         await using var host = await ApplianceHost.StartAsync(new Dictionary<string, string?> { ["Fabric:Events:MaxPerNode"] = "10" });
         await host.AddNetworkAsync(new { name = "loop", cidr = "127.0.0.0/24" });
-        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", ip = "127.0.0.1" });
+        await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", ip = "127.0.0.1" });
 
         for (int i = 0; i < 25; i++)
         {
@@ -134,7 +134,7 @@ public sealed class BootScriptsTests
                 services: s => s.AddSingleton<IRegistryStore>(_ => store = new FailingStore(FabricRegistry.OpenSqliteStore(Path.Combine(dataDir, "fabric.db")))),
                 dataDir: dataDir);
             await host.AddNetworkAsync(new { name = "loop", cidr = "127.0.0.0/24" });
-            await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", ip = "127.0.0.1" });
+            await host.AddNodeAsync(new { name = "h1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1", ip = "127.0.0.1" });
             Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/readyz")).StatusCode);
 
             store!.FailWrites = true;

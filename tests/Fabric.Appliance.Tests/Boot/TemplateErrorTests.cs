@@ -22,7 +22,7 @@ public sealed class TemplateErrorTests : IAsyncLifetime
         _host = await ApplianceHost.StartAsync(
             new Dictionary<string, string?> { ["Fabric:TemplatesDir"] = _templates, ["Fabric:Boot:ReloadCheckInterval"] = "00:00:00" },
             withRenderer: false);
-        await _host.AddNodeAsync(new { name = "h1", mac = Mac, role = "hardware" });
+        await _host.AddNodeAsync(new { name = "h1", mac = Mac, role = "hardware", root = "aoe:e0.1" });
     }
 
     public async Task DisposeAsync()

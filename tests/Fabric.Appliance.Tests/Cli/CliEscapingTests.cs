@@ -23,6 +23,7 @@ public sealed class CliEscapingTests : IAsyncLifetime
             name = "h1",
             mac = "52:54:00:00:00:01",
             role = "hardware",
+            root = "aoe:e0.1",
             ip = "127.0.0.1",
             labels = new Dictionary<string, string> { ["owner"] = "team\u202eexe.txt" },
         });

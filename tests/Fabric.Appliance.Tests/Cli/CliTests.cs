@@ -81,7 +81,7 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task NodeAdd_BadMac_OneLineProblemAndNonZeroExit()
     {
-        var result = await RunAsync("node", "add", "hnode01", "--mac", "52:54:zz", "--role", "hardware");
+        var result = await RunAsync("node", "add", "hnode01", "--mac", "52:54:zz", "--role", "hardware", "--root", "aoe:e0.1");
 
         Assert.Equal(1, result.Code);
         Assert.Equal("", result.Out);

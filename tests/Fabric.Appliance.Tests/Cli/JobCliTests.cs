@@ -15,7 +15,7 @@ public sealed class JobCliTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await ApplianceHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(_time));
-        await _host.AddNodeAsync(new { name = "n1", mac = "52:54:00:00:00:01", role = "hardware" });
+        await _host.AddNodeAsync(new { name = "n1", mac = "52:54:00:00:00:01", role = "hardware", root = "aoe:e0.1" });
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();

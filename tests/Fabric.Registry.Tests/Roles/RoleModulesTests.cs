@@ -26,7 +26,7 @@ public sealed class RoleModulesTests : IDisposable
     private static readonly Dictionary<NodeRole, string[]> Expected = new()
     {
         [NodeRole.Hardware] = ["cpuCores", "memoryMiB", "root", .. Common],
-        [NodeRole.Storage] = ["pair", "aoeShelf", "volumes", "nfsExports", "storagePath", "aoeInterface", .. Common],
+        [NodeRole.Storage] = ["pair", "aoeShelf", "volumes", "nfsExports", "storagePath", "aoeInterface", "imagePath", .. Common],
         [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor", "image", .. Common],
         [NodeRole.Router] = [.. Common],
     };
@@ -46,6 +46,7 @@ public sealed class RoleModulesTests : IDisposable
         "hypervisor" => input with { Hypervisor = "h1" },
         "storagePath" => input with { StoragePath = "/srv/pool/volumes" },
         "aoeInterface" => input with { AoeInterface = "eth1" },
+        "imagePath" => input with { ImagePath = "/srv/pool/images" },
         "sshAddress" => input with { SshAddress = "10.0.0.9" },
         "sshPort" => input with { SshPort = 2222 },
         "sshUser" => input with { SshUser = "fabric" },

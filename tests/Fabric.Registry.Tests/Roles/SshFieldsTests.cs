@@ -5,7 +5,7 @@ namespace Fabric.Registry.Tests.Roles;
 
 public sealed class SshFieldsTests : IDisposable
 {
-    private static readonly string[] StorageFieldErrors = ["aoeInterface", "sshAddress", "sshHostKey", "sshPort", "sshUser", "storagePath"];
+    private static readonly string[] StorageFieldErrors = ["aoeInterface", "imagePath", "sshAddress", "sshHostKey", "sshPort", "sshUser", "storagePath"];
 
     private const string KeyA = RoleModulesTests.HostKey;
     private const string KeyB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAyITDiP/YTvAjsQgLWIB6ayCHG5uLvEVPS9hlXchcb4";
@@ -67,6 +67,7 @@ public sealed class SshFieldsTests : IDisposable
                 SshUser = "-oProxyCommand=x",
                 StoragePath = "srv/relative",
                 AoeInterface = "eth0:1",
+                ImagePath = "../images",
             },
             Actor.Admin);
 
