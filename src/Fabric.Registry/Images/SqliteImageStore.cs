@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Images;
 
-/// <summary>Images in table <c>images</c> of the registry database (migration 0008, applied by the registry when it opens
+/// <summary>Images in table <c>images</c> of the registry database (migration 0009, applied by the registry when it opens
 /// the database). Reads come from memory; each write is committed before the call returns.</summary>
 internal sealed class SqliteImageStore : IImageStore
 {

@@ -1,4 +1,4 @@
--- Version 8: root images pushed to storage pairs (recorded once both copies are complete), and the per-node folder a
+-- Version 9: root images pushed to storage pairs (recorded once both copies are complete), and the per-node folder a
 -- storage node keeps its images in.
 CREATE TABLE images (
   pair       TEXT NOT NULL,
