@@ -79,7 +79,13 @@ public sealed record NodeDto
 
     /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
     public string? SshHostKey { get; init; }
+
     public string? Image { get; init; }
+
+    // router: the interface towards the hypervisors carrying the VLANs (default eth1) and the one towards the outside (eth2)
+    public string? TrunkInterface { get; init; }
+
+    public string? UplinkInterface { get; init; }
 
     /// <summary>An instance's lifecycle state: defined, starting, running, migrating, stopping, stopped or failed.</summary>
     public string? InstanceState { get; init; }
@@ -136,7 +142,13 @@ public abstract record NodeFieldsRequest
 
     /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
     public string? SshHostKey { get; init; }
+
     public string? Image { get; init; }
+
+    // router: the interface towards the hypervisors carrying the VLANs (default eth1) and the one towards the outside (eth2)
+    public string? TrunkInterface { get; init; }
+
+    public string? UplinkInterface { get; init; }
 }
 
 /// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <c>Macs</c>; <c>Ip</c> is the
@@ -181,6 +193,9 @@ public sealed record NetworkDto
     /// <summary>Seconds its nodes' initramfs waits for each boot step (<c>fabric.timeout</c>), unless a node's own
     /// <c>fabric.timeout</c> label says otherwise; null for the appliance's default.</summary>
     public int? BootTimeoutSeconds { get; init; }
+
+    /// <summary><c>boot</c>, <c>private</c> or <c>public</c>: the router carries private and public networks.</summary>
+    public string Kind { get; init; } = "boot";
 }
 
 /// <summary>POST /api/v1/networks.</summary>
@@ -206,6 +221,10 @@ public sealed record CreateNetworkRequest
 
     /// <summary>1-3600 seconds, or null for the appliance's default.</summary>
     public int? BootTimeoutSeconds { get; init; }
+
+    /// <summary><c>boot</c> (the default), <c>private</c> or <c>public</c>; a private or public network needs a VLAN and a
+    /// gateway (the router's address on it).</summary>
+    public string? Kind { get; init; }
 }
 
 /// <summary>One entry of a node's event log.</summary>

@@ -35,6 +35,8 @@ internal static class DtoMapping
         SshHostKey = node.Ssh.HostKey,
         Image = node.Instance?.Image,
         InstanceState = node.Instance?.State?.ToWire(),
+        TrunkInterface = node.Router?.TrunkInterface,
+        UplinkInterface = node.Router?.UplinkInterface,
         CreatedAt = node.CreatedAt,
         UpdatedAt = node.UpdatedAt,
     };
@@ -51,6 +53,7 @@ internal static class DtoMapping
         LeaseSeconds = (int)network.LeaseTime.TotalSeconds,
         ServeUnknown = network.ServeUnknown,
         BootTimeoutSeconds = network.BootTimeoutSeconds,
+        Kind = network.Kind.ToWire(),
     };
 
     public static NodeEventDto ToDto(this NodeEvent e) => new(e.Id, e.Node, e.At, e.Kind.Wire, e.Message, e.Actor);
@@ -97,6 +100,8 @@ internal static class DtoMapping
         SshUser = request.SshUser,
         SshHostKey = request.SshHostKey,
         Image = request.Image,
+        TrunkInterface = request.TrunkInterface,
+        UplinkInterface = request.UplinkInterface,
     };
 
     public static NetworkInput ToInput(this CreateNetworkRequest request) => new()
@@ -111,6 +116,7 @@ internal static class DtoMapping
         LeaseSeconds = request.LeaseSeconds,
         ServeUnknown = request.ServeUnknown,
         BootTimeoutSeconds = request.BootTimeoutSeconds,
+        Kind = request.Kind,
     };
 
     private static VolumeInput ToInput(VolumeDto volume) => new(volume.Name, volume.Slot, volume.SizeBytes, volume.BackingPath);

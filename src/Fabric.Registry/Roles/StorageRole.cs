@@ -107,8 +107,4 @@ internal sealed class StorageRole : RoleModule
         var storagePath = input.StoragePath is { Length: > 1 } p ? p.TrimEnd('/') : input.StoragePath;
         return node with { Storage = new StorageSpec(pair, input.AoeShelf, volumes, exports, storagePath, input.AoeInterface) };
     }
-
-    /// <summary>A Linux interface name (IFNAMSIZ - 1 characters, not '.' or '..', no '/', ':' or white space).</summary>
-    private static bool IsInterfaceName(string name) =>
-        name.Length is > 0 and <= 15 && name is not "." and not ".." && name.All(c => c > ' ' && c < 127 && c is not '/' and not ':');
 }
