@@ -241,3 +241,14 @@ public sealed record LeaseDto(string Ip, string Mac, string? Hostname, string? N
 /// <summary>A boot report. <see cref="SshHostKey"/> (with <c>up</c> only) is the node's SSH host key: pinned when the node
 /// has none yet, refused (409, an <c>ssh-host-key-mismatch</c> event) when it differs from the pinned one.</summary>
 public sealed record BootEventRequest(string Stage, string? Message, double? UptimeSeconds, string? SshHostKey = null);
+
+/// <summary>One change of a router's plan (GET /api/v1/routers/{name}/plan).</summary>
+/// <param name="Kind"><c>add-link</c>, <c>set-link-up</c>, <c>del-addr</c>, <c>add-addr</c>, <c>set-sysctl</c>,
+/// <c>replace-table</c> or <c>del-link</c>.</param>
+/// <param name="Target">The interface, sysctl key or table it changes.</param>
+/// <param name="Description">One line, e.g. <c>add link eth1.100 (vlan 100, network pub1)</c>.</param>
+/// <param name="Commands">The commands it runs on the router, as shell text.</param>
+public sealed record RouterChangeDto(string Kind, string Target, string Description, IReadOnlyList<string> Commands);
+
+/// <summary>What applying a router would change now: empty <see cref="Changes"/> when it matches the registry.</summary>
+public sealed record RouterPlanDto(string Router, IReadOnlyList<RouterChangeDto> Changes);

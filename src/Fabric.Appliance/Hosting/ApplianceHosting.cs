@@ -66,6 +66,7 @@ public static class ApplianceHosting
         services.AddFabricJobsOn(builder.Configuration, options);
         services.AddFabricRemote(new Remote.RemoteOptions { KeyFolder = Path.Combine(options.DataDir, "ssh") });
         Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
+        Router.RouterServiceCollectionExtensions.AddFabricRouter(services);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());
@@ -155,6 +156,7 @@ public static class ApplianceHosting
         api.MapNodeEndpoints();
         api.MapNetworkEndpoints();
         api.MapJobEndpoints();
+        api.MapRouterEndpoints();
         api.MapSshKeyEndpoints();
         api.MapTokenEndpoints();
         app.MapBootEndpoints();

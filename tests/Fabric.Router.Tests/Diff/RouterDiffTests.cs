@@ -3,6 +3,7 @@ using Fabric.Remote.Hosts;
 using Fabric.Router.Diff;
 using Fabric.Router.Planning;
 using Fabric.Router.State;
+using Fabric.Router.Testing;
 
 namespace Fabric.Router.Tests.Diff;
 

@@ -7,14 +7,15 @@ using Fabric.Remote.Commands;
 using Fabric.Remote.Hosts;
 using Fabric.Router.State;
 
-namespace Fabric.Router.Tests;
+namespace Fabric.Router.Testing;
 
 /// <summary>A router that keeps state: it answers the reads (<c>ip -d -j link</c>, <c>ip -j addr</c>, the sysctl
 /// script, the nft listing) from its interfaces, addresses, sysctls and table, and carries out the commands the diff
 /// sends (<c>ip link add/set/del</c>, <c>ip addr add/del</c>, <c>sysctl -w</c>, <c>nft -f</c> of a written file) the
 /// way Linux would, refusing what Linux refuses (an address on a missing device, a sysctl of a missing interface). A
-/// command it does not know fails the test.</summary>
-internal sealed class FakeRouterHost(SshTarget target) : IRemoteHost
+/// command it does not know throws. For tests of code that plans and applies routers (like
+/// <see cref="Remote.Testing.FakeRemoteHost"/>).</summary>
+public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
 {
     private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
 
@@ -28,8 +29,10 @@ internal sealed class FakeRouterHost(SshTarget target) : IRemoteHost
 
     public NftShape? Table { get; set; }
 
+    /// <summary>The changing commands run, in order.</summary>
     public List<string> Changes { get; } = [];
 
+    /// <summary>Adds an interface (with its per-interface sysctls at 0), as the kernel would have it.</summary>
     public FakeRouterHost WithLink(string name, string? parent = null, string? kind = null, int? vlan = null, bool up = true, string? alias = null)
     {
         Links[name] = new LinkState(name, parent, kind, vlan, up, alias);
