@@ -108,30 +108,4 @@ public sealed class RouterApplyJobHandlerTests : IDisposable
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
-
-    private sealed class FakeJobContext(string node = "router1") : IJobContext
-    {
-        public List<string> Lines { get; } = [];
-
-        public Job Job { get; } = new()
-        {
-            Id = 9,
-            Kind = RouterApplyJobHandler.KindName,
-            Node = node,
-            State = JobState.Running,
-            Actor = "admin",
-            CreatedAt = DateTimeOffset.UnixEpoch,
-            QueuedAt = DateTimeOffset.UnixEpoch,
-        };
-
-        public CancellationToken CancellationToken => CancellationToken.None;
-
-        public ValueTask StepAsync(string name) => ValueTask.CompletedTask;
-
-        public void Progress(long done, long? total, string unit)
-        {
-        }
-
-        public void Log(string line) => Lines.Add(line);
-    }
 }
