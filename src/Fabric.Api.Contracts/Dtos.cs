@@ -82,7 +82,13 @@ public sealed record NodeDto
 
     /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
     public string? SshHostKey { get; init; }
+
     public string? Image { get; init; }
+
+    // router: the interface towards the hypervisors carrying the VLANs (default eth1) and the one towards the outside (eth2)
+    public string? TrunkInterface { get; init; }
+
+    public string? UplinkInterface { get; init; }
 
     /// <summary>An instance's lifecycle state: defined, starting, running, migrating, stopping, stopped or failed.</summary>
     public string? InstanceState { get; init; }
@@ -142,7 +148,13 @@ public abstract record NodeFieldsRequest
 
     /// <summary>The pinned host key, <c>ssh-ed25519 AAAA...</c>.</summary>
     public string? SshHostKey { get; init; }
+
     public string? Image { get; init; }
+
+    // router: the interface towards the hypervisors carrying the VLANs (default eth1) and the one towards the outside (eth2)
+    public string? TrunkInterface { get; init; }
+
+    public string? UplinkInterface { get; init; }
 }
 
 /// <summary>POST /api/v1/nodes. Either <see cref="Mac"/> or <c>Macs</c>; <c>Ip</c> is the
@@ -190,6 +202,9 @@ public sealed record NetworkDto
     /// <summary>Seconds its nodes' initramfs waits for each boot step (<c>fabric.timeout</c>), unless a node's own
     /// <c>fabric.timeout</c> label says otherwise; null for the appliance's default.</summary>
     public int? BootTimeoutSeconds { get; init; }
+
+    /// <summary><c>boot</c>, <c>private</c> or <c>public</c>: the router carries private and public networks.</summary>
+    public string Kind { get; init; } = "boot";
 }
 
 /// <summary>POST /api/v1/networks.</summary>
@@ -215,6 +230,10 @@ public sealed record CreateNetworkRequest
 
     /// <summary>1-3600 seconds, or null for the appliance's default.</summary>
     public int? BootTimeoutSeconds { get; init; }
+
+    /// <summary><c>boot</c> (the default), <c>private</c> or <c>public</c>; a private or public network needs a VLAN and a
+    /// gateway (the router's address on it).</summary>
+    public string? Kind { get; init; }
 }
 
 /// <summary>One entry of a node's event log.</summary>
@@ -231,3 +250,14 @@ public sealed record LeaseDto(string Ip, string Mac, string? Hostname, string? N
 /// <summary>A boot report. <see cref="SshHostKey"/> (with <c>up</c> only) is the node's SSH host key: pinned when the node
 /// has none yet, refused (409, an <c>ssh-host-key-mismatch</c> event) when it differs from the pinned one.</summary>
 public sealed record BootEventRequest(string Stage, string? Message, double? UptimeSeconds, string? SshHostKey = null);
+
+/// <summary>One change of a router's plan (GET /api/v1/routers/{name}/plan).</summary>
+/// <param name="Kind"><c>add-link</c>, <c>set-link-up</c>, <c>del-addr</c>, <c>add-addr</c>, <c>set-sysctl</c>,
+/// <c>replace-table</c> or <c>del-link</c>.</param>
+/// <param name="Target">The interface, sysctl key or table it changes.</param>
+/// <param name="Description">One line, e.g. <c>add link eth1.100 (vlan 100, network pub1)</c>.</param>
+/// <param name="Commands">The commands it runs on the router, as shell text.</param>
+public sealed record RouterChangeDto(string Kind, string Target, string Description, IReadOnlyList<string> Commands);
+
+/// <summary>What applying a router would change now: empty <see cref="Changes"/> when it matches the registry.</summary>
+public sealed record RouterPlanDto(string Router, IReadOnlyList<RouterChangeDto> Changes);

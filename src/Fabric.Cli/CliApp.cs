@@ -50,6 +50,7 @@ internal static class CliApp
             StorageCommands.Create(environment),
             ImageCommands.Create(environment),
             VolumeCommands.Create(environment),
+            RouterCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
             SshKeyCommands.Create(environment),

@@ -13,6 +13,8 @@ namespace Fabric.Core;
 /// <param name="LeaseTime">DHCP lease time on this network.</param>
 /// <param name="ServeUnknown">When true, unknown MACs get a pool address (and PXE into discovery);
 /// when false they get nothing.</param>
+/// <param name="BootTimeoutSeconds">Seconds its nodes wait for each boot step, or null for the appliance's default.</param>
+/// <param name="Kind">What the network is for; <c>private</c> and <c>public</c> networks have their gateway on the router.</param>
 public sealed record Network(
     string Name,
     IPNetwork Cidr,
@@ -23,7 +25,8 @@ public sealed record Network(
     int? Vlan,
     TimeSpan LeaseTime,
     bool ServeUnknown,
-    int? BootTimeoutSeconds = null)
+    int? BootTimeoutSeconds = null,
+    NetworkKind Kind = NetworkKind.Boot)
 {
     public static readonly TimeSpan DefaultLeaseTime = TimeSpan.FromHours(1);
 
@@ -88,6 +91,21 @@ public sealed record SshAccess(string? Address, int? Port, string? User, string?
     public static SshAccess None { get; } = new(null, null, null, null);
 }
 
+/// <summary>Router fields: the interfaces the router joins instance networks on.</summary>
+/// <param name="TrunkInterface">Towards the hypervisors, carrying the instance networks' VLANs tagged, or null for
+/// <see cref="DefaultTrunkInterface"/>.</param>
+/// <param name="UplinkInterface">Towards the outside, or null for <see cref="DefaultUplinkInterface"/>.</param>
+public sealed record RouterSpec(string? TrunkInterface, string? UplinkInterface)
+{
+    public const string DefaultTrunkInterface = "eth1";
+
+    public const string DefaultUplinkInterface = "eth2";
+
+    public string EffectiveTrunkInterface => TrunkInterface ?? DefaultTrunkInterface;
+
+    public string EffectiveUplinkInterface => UplinkInterface ?? DefaultUplinkInterface;
+}
+
 /// <summary>HardwareNode fields: a diskless hypervisor.</summary>
 public sealed record HardwareSpec(int? CpuCores, long? MemoryMiB, RootSpec? Root);
 
@@ -109,8 +127,7 @@ public sealed record InstanceSpec(
     string? Image = null,
     Lifecycle.InstanceState? State = null);
 
-/// <summary>A registered node. Exactly one of the role specs is set, matching <see cref="Role"/>
-/// (none for a router).</summary>
+/// <summary>A registered node. Exactly one of the role specs is set, matching <see cref="Role"/>.</summary>
 public sealed record Node
 {
     public required string Name { get; init; }
@@ -132,6 +149,8 @@ public sealed record Node
     public HardwareSpec? Hardware { get; init; }
 
     public InstanceSpec? Instance { get; init; }
+
+    public RouterSpec? Router { get; init; }
 
     /// <summary>How Fabric reaches the node over SSH (every role).</summary>
     public SshAccess Ssh { get; init; } = SshAccess.None;

@@ -62,7 +62,12 @@ public sealed record NodeInput
     public string? SshUser { get; init; }
 
     public string? SshHostKey { get; init; }
+
     public string? Image { get; init; }
+
+    public string? TrunkInterface { get; init; }
+
+    public string? UplinkInterface { get; init; }
 }
 
 /// <summary>A storage volume as a request describes it.</summary>
@@ -91,4 +96,7 @@ public sealed record NetworkInput
 
     /// <summary>How long (seconds) nodes on this network wait for each boot step; null for the appliance's default.</summary>
     public int? BootTimeoutSeconds { get; init; }
+
+    /// <summary><c>boot</c> (the default), <c>private</c> or <c>public</c>.</summary>
+    public string? Kind { get; init; }
 }

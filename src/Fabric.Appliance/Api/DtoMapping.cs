@@ -36,6 +36,8 @@ internal static class DtoMapping
         SshHostKey = node.Ssh.HostKey,
         Image = node.Instance?.Image,
         InstanceState = node.Instance?.State?.ToWire(),
+        TrunkInterface = node.Router?.TrunkInterface,
+        UplinkInterface = node.Router?.UplinkInterface,
         CreatedAt = node.CreatedAt,
         UpdatedAt = node.UpdatedAt,
     };
@@ -52,6 +54,7 @@ internal static class DtoMapping
         LeaseSeconds = (int)network.LeaseTime.TotalSeconds,
         ServeUnknown = network.ServeUnknown,
         BootTimeoutSeconds = network.BootTimeoutSeconds,
+        Kind = network.Kind.ToWire(),
     };
 
     public static NodeEventDto ToDto(this NodeEvent e) => new(e.Id, e.Node, e.At, e.Kind.Wire, e.Message, e.Actor);
@@ -99,6 +102,8 @@ internal static class DtoMapping
         SshUser = request.SshUser,
         SshHostKey = request.SshHostKey,
         Image = request.Image,
+        TrunkInterface = request.TrunkInterface,
+        UplinkInterface = request.UplinkInterface,
     };
 
     public static NetworkInput ToInput(this CreateNetworkRequest request) => new()
@@ -113,6 +118,7 @@ internal static class DtoMapping
         LeaseSeconds = request.LeaseSeconds,
         ServeUnknown = request.ServeUnknown,
         BootTimeoutSeconds = request.BootTimeoutSeconds,
+        Kind = request.Kind,
     };
 
     private static VolumeInput ToInput(VolumeDto volume) => new(volume.Name, volume.Slot, volume.SizeBytes, volume.BackingPath);

@@ -73,6 +73,7 @@ public static class ApplianceHosting
         });
         services.PostConfigure<Storage.StorageOptions>(o => o.ImageFolder = Path.Combine(options.DataDir, "images"));
         Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
+        Router.RouterServiceCollectionExtensions.AddFabricRouter(services);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());
@@ -166,6 +167,7 @@ public static class ApplianceHosting
         api.MapNetworkEndpoints();
         api.MapJobEndpoints();
         api.MapStorageEndpoints();
+        api.MapRouterEndpoints();
         api.MapSshKeyEndpoints();
         api.MapTokenEndpoints();
         app.MapBootEndpoints();

@@ -30,8 +30,9 @@ internal static class NetworkCommands
         var lease = new Option<int?>("--lease-seconds") { Description = "DHCP lease time" };
         var serveUnknown = new Option<bool>("--serve-unknown") { Description = "Give unknown MACs a pool address (PXE into discovery)" };
         var bootTimeout = new Option<int?>("--boot-timeout") { Description = "Seconds its nodes wait for each boot step (fabric.timeout; a node's label wins)" };
+        var kind = new Option<string?>("--kind") { Description = "boot (default), private or public: the router carries private and public networks (they need --vlan and --gateway)" };
         var output = CliApp.OutputOption();
-        var command = new Command("add", "Add a network") { name, cidr, gateway, dns, poolStart, poolEnd, vlan, lease, serveUnknown, bootTimeout, output };
+        var command = new Command("add", "Add a network") { name, cidr, gateway, dns, poolStart, poolEnd, vlan, lease, serveUnknown, bootTimeout, kind, output };
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
             var created = await api.PostAsync<NetworkDto>("/api/v1/networks", new CreateNetworkRequest
@@ -46,6 +47,7 @@ internal static class NetworkCommands
                 LeaseSeconds = parse.GetValue(lease),
                 ServeUnknown = parse.GetValue(serveUnknown),
                 BootTimeoutSeconds = parse.GetValue(bootTimeout),
+                Kind = parse.GetValue(kind),
             }, cancellationToken);
             if (CliApp.IsJson(parse, output))
             {
@@ -73,8 +75,8 @@ internal static class NetworkCommands
                 return;
             }
 
-            Table.Write(environment.Output, ["NAME", "CIDR", "GATEWAY", "POOL", "VLAN", "UNKNOWN MACS"],
-                networks.Select(n => (IReadOnlyList<string?>)[n.Name, n.Cidr, n.Gateway ?? "-", n.PoolStart is null ? "-" : $"{n.PoolStart}-{n.PoolEnd}",
+            Table.Write(environment.Output, ["NAME", "KIND", "CIDR", "GATEWAY", "POOL", "VLAN", "UNKNOWN MACS"],
+                networks.Select(n => (IReadOnlyList<string?>)[n.Name, n.Kind, n.Cidr, n.Gateway ?? "-", n.PoolStart is null ? "-" : $"{n.PoolStart}-{n.PoolEnd}",
                     n.Vlan?.ToString(CultureInfo.InvariantCulture) ?? "-", n.ServeUnknown ? "served" : "ignored"]));
         }));
         return command;
@@ -97,6 +99,7 @@ internal static class NetworkCommands
             Table.WriteFields(environment.Output,
             [
                 ("name", n.Name),
+                ("kind", n.Kind),
                 ("cidr", n.Cidr),
                 ("gateway", n.Gateway),
                 ("dns", string.Join(", ", n.Dns)),

@@ -134,6 +134,8 @@ internal static class NodeCommands
                 ("storage path", node.StoragePath),
                 ("aoe interface", node.AoeInterface),
                 ("image path", node.ImagePath),
+                ("trunk interface", node.TrunkInterface),
+                ("uplink interface", node.UplinkInterface),
                 ("ssh address", node.SshAddress),
                 ("ssh port", node.SshPort?.ToString(CultureInfo.InvariantCulture)),
                 ("ssh user", node.SshUser),
@@ -247,6 +249,10 @@ internal static class NodeCommands
 
         public Option<string?> AoeInterface { get; } = new("--aoe-interface") { Description = "StorageNode interface its AoE exports are served on (default eth0)" };
 
+        public Option<string?> Trunk { get; } = new("--trunk") { Description = "Router interface towards the hypervisors, carrying the VLANs (default eth1)" };
+
+        public Option<string?> Uplink { get; } = new("--uplink") { Description = "Router interface towards the outside (default eth2)" };
+
         public Option<string?> SshAddress { get; } = new("--ssh-address") { Description = "Address Fabric reaches the node at over SSH (default: its ip)" };
 
         public Option<int?> SshPort { get; } = new("--ssh-port") { Description = "SSH port (default 22)" };
@@ -270,6 +276,8 @@ internal static class NodeCommands
             command.Add(MemoryMiB);
             command.Add(StoragePath);
             command.Add(AoeInterface);
+            command.Add(Trunk);
+            command.Add(Uplink);
             command.Add(SshAddress);
             command.Add(SshPort);
             command.Add(SshUser);
@@ -293,6 +301,8 @@ internal static class NodeCommands
                 MemoryMiB = parse.GetValue(MemoryMiB),
                 StoragePath = parse.GetValue(StoragePath),
                 AoeInterface = parse.GetValue(AoeInterface),
+                TrunkInterface = parse.GetValue(Trunk),
+                UplinkInterface = parse.GetValue(Uplink),
                 SshAddress = parse.GetValue(SshAddress),
                 SshPort = parse.GetValue(SshPort),
                 SshUser = parse.GetValue(SshUser),

@@ -61,6 +61,10 @@ internal abstract class RoleModule
         }
     }
 
+    /// <summary>A Linux interface name (IFNAMSIZ - 1 characters, not '.' or '..', no '/', ':' or white space).</summary>
+    protected static bool IsInterfaceName(string name) =>
+        name.Length is > 0 and <= 15 && name is not "." and not ".." && name.All(c => c > ' ' && c < 127 && c is not '/' and not ':');
+
     protected static bool IsAbsolutePath(string? path) =>
         !string.IsNullOrWhiteSpace(path) && path.StartsWith('/') && !path.Split('/').Contains("..") && !path.Any(char.IsControl);
 }

@@ -114,8 +114,4 @@ internal sealed class StorageRole : RoleModule
         var imagePath = input.ImagePath is { Length: > 1 } ip ? ip.TrimEnd('/') : input.ImagePath;
         return node with { Storage = new StorageSpec(pair, input.AoeShelf, volumes, exports, storagePath, input.AoeInterface, imagePath) };
     }
-
-    /// <summary>A Linux interface name (IFNAMSIZ - 1 characters, not '.' or '..', no '/', ':' or white space).</summary>
-    private static bool IsInterfaceName(string name) =>
-        name.Length is > 0 and <= 15 && name is not "." and not ".." && name.All(c => c > ' ' && c < 127 && c is not '/' and not ':');
 }

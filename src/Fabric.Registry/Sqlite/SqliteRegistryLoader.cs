@@ -14,7 +14,7 @@ internal static class SqliteRegistryLoader
     {
         var networks = new List<Network>();
         foreach (var row in connection.Query<NetworkRow>(
-            "SELECT name AS Name, cidr AS Cidr, gateway AS Gateway, dns AS Dns, pool_start AS PoolStart, pool_end AS PoolEnd, vlan AS Vlan, lease_seconds AS LeaseSeconds, serve_unknown AS ServeUnknown, boot_timeout_seconds AS BootTimeoutSeconds FROM networks"))
+            "SELECT name AS Name, cidr AS Cidr, gateway AS Gateway, dns AS Dns, pool_start AS PoolStart, pool_end AS PoolEnd, vlan AS Vlan, lease_seconds AS LeaseSeconds, serve_unknown AS ServeUnknown, boot_timeout_seconds AS BootTimeoutSeconds, kind AS Kind FROM networks"))
         {
             networks.Add(new Network(
                 row.Name,
@@ -26,7 +26,8 @@ internal static class SqliteRegistryLoader
                 row.Vlan is null ? null : (int)row.Vlan,
                 TimeSpan.FromSeconds(row.LeaseSeconds),
                 row.ServeUnknown != 0,
-                row.BootTimeoutSeconds is null ? null : (int)row.BootTimeoutSeconds));
+                row.BootTimeoutSeconds is null ? null : (int)row.BootTimeoutSeconds,
+                NetworkKindNames.TryParse(row.Kind, out var kind) ? kind : NetworkKind.Boot));
         }
 
         var macs = connection.Query<(long NodeId, string Mac)>("SELECT node_id, mac FROM node_macs ORDER BY node_id, position")
@@ -37,7 +38,7 @@ internal static class SqliteRegistryLoader
             .ToLookup(r => r.NodeId);
         var fields = connection.Query<FieldsRow>(
             "SELECT node_id AS NodeId, cpu_cores AS CpuCores, memory_mib AS MemoryMiB, root AS Root, pair AS Pair, aoe_shelf AS AoeShelf, volumes AS Volumes, nfs_exports AS NfsExports, vcpus AS VCpus, disk_volume AS DiskVolume, hypervisor AS Hypervisor, " +
-            "storage_path AS StoragePath, aoe_interface AS AoeInterface, image_path AS ImagePath, ssh_address AS SshAddress, ssh_port AS SshPort, ssh_user AS SshUser, ssh_host_key AS SshHostKey, image AS Image, instance_state AS InstanceState FROM node_fields")
+            "storage_path AS StoragePath, aoe_interface AS AoeInterface, image_path AS ImagePath, ssh_address AS SshAddress, ssh_port AS SshPort, ssh_user AS SshUser, ssh_host_key AS SshHostKey, image AS Image, instance_state AS InstanceState, trunk_interface AS TrunkInterface, uplink_interface AS UplinkInterface FROM node_fields")
             .ToDictionary(r => r.NodeId);
 
         var nodes = new List<StoredNode>();
@@ -81,6 +82,7 @@ internal static class SqliteRegistryLoader
                         f?.Image,
                         InstanceStateNames.TryParse(f?.InstanceState, out var instanceState) ? instanceState : InstanceState.Defined)
                     : null,
+                Router = role == NodeRole.Router ? new RouterSpec(f?.TrunkInterface, f?.UplinkInterface) : null,
                 Ssh = f is null ? SshAccess.None : new SshAccess(f.SshAddress, (int?)f.SshPort, f.SshUser, f.SshHostKey),
                 CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
                 UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt),
@@ -112,6 +114,8 @@ internal static class SqliteRegistryLoader
         public long ServeUnknown { get; set; }
 
         public long? BootTimeoutSeconds { get; set; }
+
+        public string? Kind { get; set; }
     }
 
     private sealed class NodeRow
@@ -172,5 +176,9 @@ internal static class SqliteRegistryLoader
         public string? Image { get; set; }
 
         public string? InstanceState { get; set; }
+
+        public string? TrunkInterface { get; set; }
+
+        public string? UplinkInterface { get; set; }
     }
 }

@@ -213,8 +213,8 @@ internal sealed class SqliteRegistryStore : IRegistryStore
         public void DeleteEvents(string node) => Guard(() => connection.Execute("DELETE FROM node_events WHERE node = @node", new { node }, transaction));
 
         public void InsertNetwork(Network network, DateTimeOffset createdAt) => Guard(() => connection.Execute(
-            "INSERT INTO networks (name, cidr, gateway, dns, pool_start, pool_end, vlan, lease_seconds, serve_unknown, boot_timeout_seconds, created_at) " +
-            "VALUES (@Name, @Cidr, @Gateway, @Dns, @PoolStart, @PoolEnd, @Vlan, @LeaseSeconds, @ServeUnknown, @BootTimeoutSeconds, @CreatedAt)",
+            "INSERT INTO networks (name, cidr, gateway, dns, pool_start, pool_end, vlan, lease_seconds, serve_unknown, boot_timeout_seconds, kind, created_at) " +
+            "VALUES (@Name, @Cidr, @Gateway, @Dns, @PoolStart, @PoolEnd, @Vlan, @LeaseSeconds, @ServeUnknown, @BootTimeoutSeconds, @Kind, @CreatedAt)",
             new
             {
                 network.Name,
@@ -227,6 +227,7 @@ internal sealed class SqliteRegistryStore : IRegistryStore
                 LeaseSeconds = (long)network.LeaseTime.TotalSeconds,
                 ServeUnknown = network.ServeUnknown ? 1 : 0,
                 network.BootTimeoutSeconds,
+                Kind = network.Kind.ToWire(),
                 CreatedAt = createdAt.ToUnixTimeMilliseconds(),
             },
             transaction));
@@ -277,9 +278,9 @@ internal sealed class SqliteRegistryStore : IRegistryStore
 
             connection.Execute(
                 "INSERT INTO node_fields (node_id, cpu_cores, memory_mib, root, pair, aoe_shelf, volumes, nfs_exports, vcpus, disk_volume, hypervisor, " +
-                "storage_path, aoe_interface, image_path, ssh_address, ssh_port, ssh_user, ssh_host_key, image, instance_state) " +
+                "storage_path, aoe_interface, image_path, ssh_address, ssh_port, ssh_user, ssh_host_key, image, instance_state, trunk_interface, uplink_interface) " +
                 "VALUES (@Id, @CpuCores, @MemoryMiB, @Root, @Pair, @AoeShelf, @Volumes, @NfsExports, @VCpus, @DiskVolume, @Hypervisor, " +
-                "@StoragePath, @AoeInterface, @ImagePath, @SshAddress, @SshPort, @SshUser, @SshHostKey, @Image, @InstanceState)",
+                "@StoragePath, @AoeInterface, @ImagePath, @SshAddress, @SshPort, @SshUser, @SshHostKey, @Image, @InstanceState, @TrunkInterface, @UplinkInterface)",
                 new
                 {
                     Id = id,
@@ -302,6 +303,8 @@ internal sealed class SqliteRegistryStore : IRegistryStore
                     SshHostKey = node.Ssh.HostKey,
                     node.Instance?.Image,
                     InstanceState = node.Instance is null ? null : (node.Instance.State ?? InstanceState.Defined).ToWire(),
+                    node.Router?.TrunkInterface,
+                    node.Router?.UplinkInterface,
                 },
                 transaction);
         }

@@ -92,6 +92,29 @@ internal static class NetworkValidator
             errors.Add(new FieldError("bootTimeoutSeconds", $"{bootTimeout} is not {BootWaitLabel.Rule}"));
         }
 
+        var kind = NetworkKind.Boot;
+        if (input.Kind is not null && !NetworkKindNames.TryParse(input.Kind, out kind))
+        {
+            errors.Add(new FieldError("kind", $"'{input.Kind}' is not a network kind: {string.Join(", ", NetworkKindNames.All)}"));
+        }
+        else if (kind.IsRouted())
+        {
+            // The router carries a private or public network on a VLAN sub-interface holding its gateway.
+            if (input.Vlan is null)
+            {
+                errors.Add(new FieldError("vlan", $"a {kind.ToWire()} network needs a VLAN (the router joins it on its trunk)"));
+            }
+            else if (snapshot.Networks.Values.FirstOrDefault(n => n.Kind.IsRouted() && n.Vlan == input.Vlan) is { } other)
+            {
+                conflicts.Add(new FieldError("vlan", $"VLAN {input.Vlan} is used by {other.Kind.ToWire()} network '{other.Name}'"));
+            }
+
+            if (input.Gateway is null)
+            {
+                errors.Add(new FieldError("gateway", $"a {kind.ToWire()} network needs a gateway (the router's address on it)"));
+            }
+        }
+
         if (errors.Count > 0)
         {
             errors.AddRange(conflicts);
@@ -104,7 +127,7 @@ internal static class NetworkValidator
         }
 
         var lease = input.LeaseSeconds is int seconds ? TimeSpan.FromSeconds(seconds) : Network.DefaultLeaseTime;
-        return RegistryResult<Network>.Ok(new Network(name!, cidr!.Value, gateway, dns, poolStart, poolEnd, input.Vlan, lease, input.ServeUnknown ?? false, input.BootTimeoutSeconds));
+        return RegistryResult<Network>.Ok(new Network(name!, cidr!.Value, gateway, dns, poolStart, poolEnd, input.Vlan, lease, input.ServeUnknown ?? false, input.BootTimeoutSeconds, kind));
     }
 
     private static IPAddress? HostAddress(string? text, string field, IPNetwork? cidr, List<FieldError> errors)

@@ -146,7 +146,7 @@ public sealed class CliTests : IAsyncLifetime
         var rm = await RunAsync("network", "rm", "boot");
         var again = await RunAsync("network", "rm", "boot");
 
-        Assert.Matches("(?m)^boot +10.0.0.0/24 +- +- +12 +ignored$", table.Out);
+        Assert.Matches("(?m)^boot +boot +10.0.0.0/24 +- +- +12 +ignored$", table.Out);
         Assert.Equal(12, JsonDocument.Parse(show.Out).RootElement.GetProperty("vlan").GetInt32());
         Assert.Equal("removed network boot\n", rm.Out);
         Assert.Equal(1, again.Code);

@@ -28,7 +28,7 @@ public sealed class RoleModulesTests : IDisposable
         [NodeRole.Hardware] = ["cpuCores", "memoryMiB", "root", .. Common],
         [NodeRole.Storage] = ["pair", "aoeShelf", "volumes", "nfsExports", "storagePath", "aoeInterface", "imagePath", .. Common],
         [NodeRole.Instance] = ["memoryMiB", "vCpus", "diskVolume", "hypervisor", "image", .. Common],
-        [NodeRole.Router] = [.. Common],
+        [NodeRole.Router] = ["trunkInterface", "uplinkInterface", .. Common],
     };
 
     /// <summary>A valid value for each role field.</summary>
@@ -52,6 +52,8 @@ public sealed class RoleModulesTests : IDisposable
         "sshUser" => input with { SshUser = "fabric" },
         "sshHostKey" => input with { SshHostKey = HostKey },
         "image" => input with { Image = "debian-13" },
+        "trunkInterface" => input with { TrunkInterface = "ens4" },
+        "uplinkInterface" => input with { UplinkInterface = "ens5" },
         _ => throw new ArgumentOutOfRangeException(nameof(field), field, "no sample value"),
     };
 

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fabric.Remote;
+using Fabric.Remote.Commands;
+using Fabric.Remote.Hosts;
+using Fabric.Router.State;
+
+namespace Fabric.Router.Testing;
+
+/// <summary>A router that keeps state: it answers the reads (<c>ip -d -j link</c>, <c>ip -j addr</c>, the sysctl
+/// script, the nft listing) from its interfaces, addresses, sysctls and table, and carries out the commands the diff
+/// sends (<c>ip link add/set/del</c>, <c>ip addr add/del</c>, <c>sysctl -w</c>, <c>nft -f</c> of a written file) the
+/// way Linux would, refusing what Linux refuses (an address on a missing device, a sysctl of a missing interface). A
+/// command it does not know throws. For tests of code that plans and applies routers (like
+/// <see cref="Remote.Testing.FakeRemoteHost"/>).</summary>
+public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
+{
+    private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
+
+    public SshTarget Target { get; } = target;
+
+    public SortedDictionary<string, LinkState> Links { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, List<string>> Addresses { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> Sysctls { get; } = new(StringComparer.Ordinal) { ["net.ipv4.ip_forward"] = "0" };
+
+    public NftShape? Table { get; set; }
+
+    /// <summary>The changing commands run, in order.</summary>
+    public List<string> Changes { get; } = [];
+
+    /// <summary>Adds an interface (with its per-interface sysctls at 0), as the kernel would have it.</summary>
+    public FakeRouterHost WithLink(string name, string? parent = null, string? kind = null, int? vlan = null, bool up = true, string? alias = null)
+    {
+        Links[name] = new LinkState(name, parent, kind, vlan, up, alias);
+        Addresses.TryAdd(name, []);
+        foreach (var key in new[] { "forwarding", "proxy_arp" })
+        {
+            Sysctls.TryAdd($"net.ipv4.conf.{name.Replace('.', '/')}.{key}", "0");
+        }
+
+        return this;
+    }
+
+    public Task<RemoteCommandResult> RunAsync(RemoteCommand command, RemoteRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var a = command.Arguments;
+        string output = "";
+        if (command.Equals(RouterReader.LinksCommand))
+        {
+            output = LinksJson();
+        }
+        else if (command.Equals(RouterReader.AddressesCommand))
+        {
+            output = AddressesJson();
+        }
+        else if (command.Equals(RouterReader.TableCommand))
+        {
+            output = Table is null ? "" : TableJson(Table);
+        }
+        else if (a[0] == "sh" && command.Equals(RouterReader.SysctlCommand(a.Skip(4))))
+        {
+            output = string.Concat(a.Skip(4).Select(k => $"{k}={Sysctls.GetValueOrDefault(k, "")}\n"));
+        }
+        else
+        {
+            var error = Change(a);
+            if (error is not null)
+            {
+                return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 1, null, "", error, TimeSpan.Zero));
+            }
+
+            Changes.Add(command.ShellText);
+        }
+
+        return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 0, null, output, "", TimeSpan.Zero));
+    }
+
+    private string? Change(IReadOnlyList<string> a)
+    {
+        switch (a)
+        {
+            case ["ip", "link", "add", "link", var parent, "name", var name, "type", "vlan", "id", var id]:
+                if (!Links.ContainsKey(parent) || Links.ContainsKey(name))
+                {
+                    return "RTNETLINK answers: File exists or no such parent";
+                }
+
+                WithLink(name, parent, "vlan", int.Parse(id, CultureInfo.InvariantCulture), up: false);
+                return null;
+            case ["ip", "link", "set", "dev", var name, "alias", var alias]:
+                return Links.TryGetValue(name, out var l1) ? Set(name, l1 with { Alias = alias }) : "Cannot find device";
+            case ["ip", "link", "set", "dev", var name, "up"]:
+                return Links.TryGetValue(name, out var l2) ? Set(name, l2 with { Up = true }) : "Cannot find device";
+            case ["ip", "link", "del", "dev", var name]:
+                if (!Links.Remove(name))
+                {
+                    return "Cannot find device";
+                }
+
+                Addresses.Remove(name);
+                foreach (var stale in Sysctls.Keys.Where(k => k.StartsWith($"net.ipv4.conf.{name.Replace('.', '/')}.", StringComparison.Ordinal)).ToList())
+                {
+                    Sysctls.Remove(stale);
+                }
+
+                return null;
+            case ["ip", "addr", "add", var address, "dev", var name]:
+                if (!Addresses.TryGetValue(name, out var list) || list.Contains(address))
+                {
+                    return "RTNETLINK answers: File exists or Cannot find device";
+                }
+
+                list.Add(address);
+                return null;
+            case ["ip", "addr", "del", var address, "dev", var name]:
+                return Addresses.TryGetValue(name, out var from) && from.Remove(address) ? null : "RTNETLINK answers: Cannot assign requested address";
+            case ["sysctl", "-w", var setting]:
+                var (key, value) = (setting[..setting.IndexOf('=', StringComparison.Ordinal)], setting[(setting.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+                if (!Sysctls.ContainsKey(key))
+                {
+                    return $"sysctl: cannot stat /proc/sys/{key.Replace('.', '/')}: No such file or directory";
+                }
+
+                Sysctls[key] = value;
+                return null;
+            case ["mkdir", "-p", _]:
+                return null;
+            case ["nft", "-f", var path]:
+                if (!_files.TryGetValue(path, out var content))
+                {
+                    return $"Error: Could not open file \"{path}\"";
+                }
+
+                Table = RouterStateParser.ParseRuleset(content);
+                return null;
+            default:
+                throw new InvalidOperationException($"the fake router does not know '{string.Join(' ', a)}'");
+        }
+    }
+
+    private string? Set(string name, LinkState link)
+    {
+        Links[name] = link;
+        return null;
+    }
+
+    public Task UploadAsync(Stream content, string remotePath, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("the router is sent no uploads");
+
+    public Task WriteFileAsync(string remotePath, ReadOnlyMemory<byte> content, UnixFileMode mode = RemoteFiles.DefaultMode, CancellationToken cancellationToken = default)
+    {
+        _files[remotePath] = Encoding.UTF8.GetString(content.Span);
+        return Task.CompletedTask;
+    }
+
+    private string LinksJson()
+    {
+        var array = new JsonArray();
+        foreach (var link in Links.Values)
+        {
+            var o = new JsonObject { ["ifname"] = link.Name, ["flags"] = new JsonArray(link.Up ? ["BROADCAST", "UP"] : new JsonNode[] { "BROADCAST" }) };
+            if (link.Parent is not null)
+            {
+                o["link"] = link.Parent;
+            }
+
+            if (link.Alias is not null)
+            {
+                o["ifalias"] = link.Alias;
+            }
+
+            if (link.Kind is not null)
+            {
+                o["linkinfo"] = link.VlanId is { } id
+                    ? new JsonObject { ["info_kind"] = link.Kind, ["info_data"] = new JsonObject { ["protocol"] = "802.1Q", ["id"] = id } }
+                    : new JsonObject { ["info_kind"] = link.Kind };
+            }
+
+            array.Add(o);
+        }
+
+        return array.ToJsonString();
+    }
+
+    private string AddressesJson()
+    {
+        var array = new JsonArray();
+        foreach (var (name, list) in Addresses)
+        {
+            var info = new JsonArray();
+            foreach (var address in list)
+            {
+                var parts = address.Split('/');
+                info.Add(new JsonObject { ["family"] = "inet", ["local"] = parts[0], ["prefixlen"] = int.Parse(parts[1], CultureInfo.InvariantCulture) });
+            }
+
+            array.Add(new JsonObject { ["ifname"] = name, ["addr_info"] = info });
+        }
+
+        return array.ToJsonString();
+    }
+
+    /// <summary>The table as nft 1.0.6 lists it (metainfo, table, sets, chains, then one object per rule).</summary>
+    private static string TableJson(NftShape table)
+    {
+        var items = new JsonArray
+        {
+            new JsonObject { ["metainfo"] = new JsonObject { ["version"] = "1.0.6", ["json_schema_version"] = 1 } },
+            new JsonObject { ["table"] = new JsonObject { ["family"] = "inet", ["name"] = "fabric", ["handle"] = 1 } },
+        };
+        foreach (var (name, elements) in table.Sets)
+        {
+            var set = new JsonObject { ["family"] = "inet", ["name"] = name, ["table"] = "fabric", ["type"] = "ipv4_addr" };
+            if (elements.Count > 0)
+            {
+                set["elem"] = new JsonArray([.. elements.Select(e => (JsonNode)e!)]);
+            }
+
+            items.Add(new JsonObject { ["set"] = set });
+        }
+
+        var rules = new List<JsonNode>();
+        foreach (var (name, shape) in table.Chains)
+        {
+            var chain = new JsonObject { ["family"] = "inet", ["table"] = "fabric", ["name"] = name };
+            var count = shape;
+            if (shape.Contains(':', StringComparison.Ordinal))
+            {
+                var hook = shape[..shape.IndexOf(':', StringComparison.Ordinal)].Split('/');
+                chain["type"] = "filter";
+                chain["hook"] = hook[0];
+                chain["prio"] = 0;
+                chain["policy"] = hook[1];
+                count = shape[(shape.IndexOf(':', StringComparison.Ordinal) + 1)..];
+            }
+
+            items.Add(new JsonObject { ["chain"] = chain });
+            for (int i = 0; i < int.Parse(count, CultureInfo.InvariantCulture); i++)
+            {
+                rules.Add(new JsonObject { ["rule"] = new JsonObject { ["family"] = "inet", ["table"] = "fabric", ["chain"] = name, ["expr"] = new JsonArray() } });
+            }
+        }
+
+        foreach (var rule in rules)
+        {
+            items.Add(rule);
+        }
+
+        return new JsonObject { ["nftables"] = items }.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+    }
+}
