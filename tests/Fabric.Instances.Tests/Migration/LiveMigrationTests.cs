@@ -76,6 +76,10 @@ public sealed class LiveMigrationTests : IAsyncDisposable
             Calls.Enqueue($"kill {hypervisor}");
             return Task.CompletedTask;
         }
+
+        public Task<bool> IsRunningAsync(string hypervisor, string instance, CancellationToken cancellationToken) => Task.FromResult(true);
+
+        public Task<string> ConsoleAsync(string hypervisor, string instance, int bytes, CancellationToken cancellationToken) => Task.FromResult("");
     }
 
     private static string Active(long transferred) =>
