@@ -28,8 +28,19 @@ public sealed class HypervisorLab : IAsyncLifetime, IHypervisorHosts
 
     public string DiskPath { get; private set; } = "";
 
+    /// <summary>Hypervisor a's address on the link between the two.</summary>
+    public string AddressA { get; private set; } = "";
+
     /// <summary>Hypervisor b's address on the link between the two (where a migration's target listens).</summary>
     public string AddressB { get; private set; } = "";
+
+    /// <summary>A copy of the guest disk for one more instance (qemu locks the file it writes).</summary>
+    public string NewDisk()
+    {
+        var path = Path.Combine(Folder, $"disk-{Guid.NewGuid():N}.raw");
+        File.Copy(DiskPath, path);
+        return path;
+    }
 
     public const string A = "hv-a";
 
@@ -51,13 +62,14 @@ public sealed class HypervisorLab : IAsyncLifetime, IHypervisorHosts
 
         string nsA = $"fabric-hv-{_suffix}-a", nsB = $"fabric-hv-{_suffix}-b";
         int net = Random.Shared.Next(0, 256);
+        AddressA = string.Create(CultureInfo.InvariantCulture, $"10.213.{net}.1");
         AddressB = string.Create(CultureInfo.InvariantCulture, $"10.213.{net}.2");
         await RunAsync("ip", "netns", "add", nsA);
         _namespaces.Add(nsA);
         await RunAsync("ip", "netns", "add", nsB);
         _namespaces.Add(nsB);
         await RunAsync("ip", "-n", nsA, "link", "add", "mig0", "type", "veth", "peer", "name", "mig0", "netns", nsB);
-        foreach (var (ns, address) in new[] { (nsA, $"10.213.{net}.1/30"), (nsB, $"{AddressB}/30") })
+        foreach (var (ns, address) in new[] { (nsA, $"{AddressA}/30"), (nsB, $"{AddressB}/30") })
         {
             await RunAsync("ip", "-n", ns, "link", "set", "lo", "up");
             await RunAsync("ip", "-n", ns, "addr", "add", address, "dev", "mig0");
