@@ -48,6 +48,7 @@ internal static class CliApp
             NetworkCommands.Create(environment),
             JobCommands.Create(environment),
             StorageCommands.Create(environment),
+            InstanceCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
             SshKeyCommands.Create(environment),
