@@ -139,8 +139,18 @@ internal sealed class InstanceWork(
                 ? $"tcp:[{address}]:{port}"
                 : $"tcp:{address}:{port}";
             var plan = new MigrationPlan(instance.Name, source, target, spec, uri, Options.MigrationDowntimeMs, Options.MigrationBandwidthMiBps);
-            context.Log($"migrating {instance.Name} from {source} to {target} ({uri}, downtime limit {plan.DowntimeMs} ms, {plan.BandwidthMiBps} MiB/s)");
-            outcome = await new LiveMigration(driver, time).RunAsync(plan, new JobProgress(context), cancellationToken).ConfigureAwait(false);
+            if (await AlreadyMovedAsync(instance.Name, source, target, cancellationToken).ConfigureAwait(false))
+            {
+                // A retry of a job cut off (the appliance stopped) after qemu finished: starting again would remove the
+                // target's qemu, which is now the guest. Record where it runs instead.
+                context.Log($"{instance.Name} already runs on {target} and no qemu is left on {source}: the migration had finished");
+                outcome = new MigrationOutcome(true, null, null);
+            }
+            else
+            {
+                context.Log($"migrating {instance.Name} from {source} to {target} ({uri}, downtime limit {plan.DowntimeMs} ms, {plan.BandwidthMiBps} MiB/s)");
+                outcome = await new LiveMigration(driver, time).RunAsync(plan, new JobProgress(context), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (JobFailedException e)
         {
@@ -153,8 +163,9 @@ internal sealed class InstanceWork(
 
         if (outcome.Succeeded)
         {
-            var info = outcome.Info!;
-            var figures = string.Create(CultureInfo.InvariantCulture, $"total {info.TotalTimeMs} ms, downtime {info.DowntimeMs} ms, {info.TransferredBytes} bytes");
+            var figures = outcome.Info is { } info
+                ? string.Create(CultureInfo.InvariantCulture, $"total {info.TotalTimeMs} ms, downtime {info.DowntimeMs} ms, {info.TransferredBytes} bytes")
+                : "found finished on a retry";
             await MoveAsync(context, instance, InstanceTrigger.MigrationFinished, $"migrated from {source} to {target} ({figures})", target).ConfigureAwait(false);
             context.Log($"{instance.Name} runs on {target}: {figures}");
         }
@@ -166,6 +177,23 @@ internal sealed class InstanceWork(
         }
 
         return outcome;
+    }
+
+    /// <summary>True when no qemu runs for the instance on <paramref name="source"/> and a running one (not one still
+    /// waiting for an incoming migration) answers on <paramref name="target"/>.</summary>
+    private async Task<bool> AlreadyMovedAsync(string instance, string source, string target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return !await driver.IsRunningAsync(source, instance, cancellationToken).ConfigureAwait(false)
+                && await driver.IsRunningAsync(target, instance, cancellationToken).ConfigureAwait(false)
+                && await StatusAsync(target, instance, cancellationToken).ConfigureAwait(false) == "running";
+        }
+        catch (Exception e) when (IsHypervisorFailure(e))
+        {
+            // Either side cannot be asked: the migration itself will say what is wrong.
+            return false;
+        }
     }
 
     /// <summary>A migration's <c>query-migrate</c> as the job's progress (bytes sent of sent + remaining) and, when the

@@ -188,4 +188,26 @@ public sealed class InstanceJobsTests : IClassFixture<HypervisorLab>, IAsyncLife
         var refused = await _operations.CreateAsync(Request(NewName()), "admin");
         Assert.Contains("cordoned", refused.Error!.Errors[0].Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Migrate_RetryAfterQemuHadFinished_RecordsTheTargetAndKeepsItsQemu()
+    {
+        var name = NewName();
+        var request = Request(name);
+        await RunAsync(await _operations.CreateAsync(request, "admin"));
+        var queued = await _operations.MigrateAsync(name, HypervisorLab.B, "admin");
+
+        // As if the last attempt was cut off after qemu finished: the guest runs on hv-b, nothing is left on hv-a.
+        await _driver.KillAsync(HypervisorLab.A, name, CancellationToken.None);
+        var spec = await _work.SpecAsync(_registry.FindNode(name)!, _registry.FindNode(HypervisorLab.B)!, CancellationToken.None);
+        await _driver.LaunchAsync(HypervisorLab.B, spec, CancellationToken.None);
+        int targetPid = _lab.Pid(HypervisorLab.B, name)!.Value;
+
+        var retried = await RunAsync(queued);
+
+        Assert.Equal((InstanceState.Running, HypervisorLab.B), (Spec(name).State!.Value, Spec(name).Hypervisor));
+        Assert.Contains(retried.Lines, l => l.Contains("the migration had finished", StringComparison.Ordinal));
+        Assert.True(HypervisorLab.Alive(targetPid), "the target's qemu (the guest) was removed");
+        Assert.Empty(_reservations.All);
+    }
 }
