@@ -154,7 +154,8 @@ public sealed class InstanceJobsTests : IClassFixture<HypervisorLab>, IAsyncLife
 
         // hv-b's recorded address is hv-a's: the target qemu cannot listen there, so the migration fails after it started.
         await _registry.UpdateNodeAsync(HypervisorLab.B, new NodeInput { SshAddress = _lab.AddressA }, Actor.Admin);
-        var failed = await Assert.ThrowsAsync<JobFailedException>(() => RunAsync(_operations.MigrateAsync(name, HypervisorLab.B, "admin").GetAwaiter().GetResult()));
+        var queued = await _operations.MigrateAsync(name, HypervisorLab.B, "admin");
+        var failed = await Assert.ThrowsAsync<JobFailedException>(() => RunAsync(queued));
 
         Assert.Contains($"keeps running on {HypervisorLab.A}", failed.Message, StringComparison.Ordinal);
         Assert.Equal((InstanceState.Running, HypervisorLab.A), (Spec(name).State!.Value, Spec(name).Hypervisor));
@@ -209,5 +210,38 @@ public sealed class InstanceJobsTests : IClassFixture<HypervisorLab>, IAsyncLife
         Assert.Contains(retried.Lines, l => l.Contains("the migration had finished", StringComparison.Ordinal));
         Assert.True(HypervisorLab.Alive(targetPid), "the target's qemu (the guest) was removed");
         Assert.Empty(_reservations.All);
+    }
+
+    [Fact]
+    public async Task Migrate_CancelledWhileItCannotConverge_CancelledAndTheInstanceKeepsRunningOnTheSource()
+    {
+        var name = NewName();
+        await RunAsync(await _operations.CreateAsync(Request(name), "admin"));
+        int sourcePid = _lab.Pid(HypervisorLab.A, name)!.Value;
+        var queued = await _operations.MigrateAsync(name, HypervisorLab.B, "admin");
+        Assert.True(queued.Succeeded, queued.Error?.ToString());
+
+        // 1 MiB/s with a 1 ms downtime limit: the lab's guest rewrites its memory faster, so the migration runs until cancelled.
+        var slow = new InstanceWork(
+            _registry, _driver, new VolumePathDisks(), _reservations, Options.Create(new InstanceOptions { MigrationBandwidthMiBps = 1, MigrationDowntimeMs = 1 }), TimeProvider.System);
+        using var cancel = new CancellationTokenSource();
+        var context = new TestJobContext(queued.Job!, cancel.Token);
+        var run = new MigrateInstanceJobHandler(slow).RunAsync(context);
+        var deadline = DateTime.UtcNow + Patience;
+        while (context.Progresses.Count < 5 && !run.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no progress from the migration");
+            await Task.Delay(50);
+        }
+
+        Assert.True(await _driver.IsRunningAsync(HypervisorLab.B, name, CancellationToken.None), "the target qemu is not running mid-migration");
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Patience));
+        Assert.Equal((InstanceState.Running, HypervisorLab.A), (Spec(name).State!.Value, Spec(name).Hypervisor));
+        Assert.Contains(context.Lines, l => l.Contains("the migration was cancelled", StringComparison.Ordinal));
+        Assert.True(HypervisorLab.Alive(sourcePid));
+        Assert.False(await _driver.IsRunningAsync(HypervisorLab.B, name, CancellationToken.None));
+        Assert.Equal("running", await _work.StatusAsync(HypervisorLab.A, name, CancellationToken.None));
     }
 }
