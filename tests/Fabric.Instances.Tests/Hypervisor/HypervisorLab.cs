@@ -110,6 +110,28 @@ public sealed class HypervisorLab : IAsyncLifetime, IHypervisorHosts
         }
     }
 
+    /// <summary>Waits until the guest runs the disk's boot sector: the word at 0x10000 keeps changing (read with the
+    /// monitor's <c>xp</c> over QMP). Before that SeaBIOS barely touches memory, and a migration would end at once.</summary>
+    public static async Task WaitDirtyingAsync(IHypervisorDriver driver, string hypervisor, string instance)
+    {
+        await using var qmp = await driver.ConnectQmpAsync(hypervisor, instance, CancellationToken.None);
+        var clock = Stopwatch.StartNew();
+        string? last = null;
+        while (true)
+        {
+            var read = (await qmp.ExecuteAsync("human-monitor-command", new System.Text.Json.Nodes.JsonObject { ["command-line"] = "xp /1xw 0x10000" }))
+                .EnsureSuccess("human-monitor-command").GetString()!.Trim();
+            if (last is not null && read != last && !read.EndsWith("0x00000000", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"the guest does not run its boot sector ({read})");
+            last = read;
+            await Task.Delay(200);
+        }
+    }
+
     public static async Task WaitGoneAsync(int pid)
     {
         var clock = Stopwatch.StartNew();

@@ -108,6 +108,7 @@ public sealed class SshHypervisorDriverTests(HypervisorLab lab) : IClassFixture<
         var spec = Spec(name);
         using var timeout = new CancellationTokenSource(Patience);
         await driver.LaunchAsync(HypervisorLab.A, spec, timeout.Token);
+        await HypervisorLab.WaitDirtyingAsync(driver, HypervisorLab.A, name);
         int sourcePid = lab.Pid(HypervisorLab.A, name)!.Value;
         int? killedTarget = null;
         var progress = new KillOnActive(() =>

@@ -217,6 +217,7 @@ public sealed class InstanceJobsTests : IClassFixture<HypervisorLab>, IAsyncLife
     {
         var name = NewName();
         await RunAsync(await _operations.CreateAsync(Request(name), "admin"));
+        await HypervisorLab.WaitDirtyingAsync(_driver, HypervisorLab.A, name);
         int sourcePid = _lab.Pid(HypervisorLab.A, name)!.Value;
         var queued = await _operations.MigrateAsync(name, HypervisorLab.B, "admin");
         Assert.True(queued.Succeeded, queued.Error?.ToString());
