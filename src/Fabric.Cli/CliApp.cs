@@ -51,6 +51,7 @@ internal static class CliApp
             ImageCommands.Create(environment),
             VolumeCommands.Create(environment),
             RouterCommands.Create(environment),
+            InstanceCommands.Create(environment),
             MiscCommands.Render(environment),
             MiscCommands.Lease(environment),
             SshKeyCommands.Create(environment),

@@ -1,3 +1,4 @@
+using Fabric.Remote.Channels;
 using Fabric.Remote.Commands;
 using Fabric.Remote.Hosts;
 
@@ -14,6 +15,14 @@ public interface IRemoteHost
     /// after the timeout and <see cref="OperationCanceledException"/> on cancellation; in both last cases the remote
     /// command is stopped.</summary>
     Task<RemoteCommandResult> RunAsync(RemoteCommand command, RemoteRunOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a command and keeps its standard input and output open as streams (<see cref="IRemoteChannel"/>),
+    /// on the host's pooled connection, with the same host key pinning as <see cref="RunAsync"/>. Throws
+    /// <see cref="RemoteHostException"/> when it could not start; <paramref name="cancellationToken"/> covers the channel's
+    /// whole life (cancelling it closes the channel and stops the command). A host that cannot stream throws
+    /// <see cref="NotSupportedException"/>.</summary>
+    Task<IRemoteChannel> OpenChannelAsync(RemoteCommand command, RemoteChannelOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} cannot open a streaming channel");
 
     /// <summary>Copies <paramref name="content"/> to <paramref name="remotePath"/> over SFTP: written under a temporary
     /// name in the same folder and renamed at the end, so the path holds either the old file or the whole new one.

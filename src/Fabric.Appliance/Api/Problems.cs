@@ -47,6 +47,7 @@ internal static class Problems
         409 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10",
         413 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
         415 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16",
+        501 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.2",
         _ => "about:blank",
     };
 

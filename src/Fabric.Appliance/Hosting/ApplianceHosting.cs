@@ -28,6 +28,7 @@ public static class ApplianceHosting
         services.AddSingleton(new SettingsSection(Registry.Settings.EventOptions.Section, typeof(Registry.Settings.EventOptions)));
         services.AddSingleton(new SettingsSection(Jobs.JobsOptions.Section, typeof(Jobs.JobsOptions)));
         services.AddFabricSettings<Storage.StorageOptions, Storage.StorageOptionsValidator>(Storage.StorageOptions.Section);
+        services.AddSingleton(new SettingsSection(Instances.Settings.InstanceOptions.Section, typeof(Instances.Settings.InstanceOptions)));
 
         var (values, problems) = SettingsCheck.Run(services, builder.Configuration);
         if (problems.Count == 0)
@@ -74,6 +75,7 @@ public static class ApplianceHosting
         services.PostConfigure<Storage.StorageOptions>(o => o.ImageFolder = Path.Combine(options.DataDir, "images"));
         Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
         Router.RouterServiceCollectionExtensions.AddFabricRouter(services);
+        Instances.InstancesServiceCollectionExtensions.AddFabricInstances(services);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());
@@ -168,6 +170,7 @@ public static class ApplianceHosting
         api.MapJobEndpoints();
         api.MapStorageEndpoints();
         api.MapRouterEndpoints();
+        api.MapInstanceEndpoints();
         api.MapSshKeyEndpoints();
         api.MapTokenEndpoints();
         app.MapBootEndpoints();

@@ -18,6 +18,7 @@ internal static class NodeCommands
         node.Add(Set(environment));
         node.Add(Remove(environment));
         node.Add(Events(environment));
+        node.Add(InstanceCommands.Evacuate(environment));
         return node;
     }
 

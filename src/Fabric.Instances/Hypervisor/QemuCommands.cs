@@ -12,19 +12,26 @@ public enum Accelerator
 }
 
 /// <summary>Where an instance's files live on its hypervisor: <c>/run/fabric/instances/NAME/</c> with <c>qemu.pid</c>,
-/// <c>serial.log</c> and <c>qmp.sock</c>. The name is a validated host name, so it is one path component.</summary>
+/// <c>serial.log</c> and <c>qmp.sock</c>. The name is a validated host name, so it is one path component. A hypervisor
+/// may have another root (label <c>fabric.instances/run-dir</c>): the lab's hypervisors are network namespaces that
+/// share one file system.</summary>
 public sealed record InstancePaths
 {
     public const string Root = "/run/fabric/instances";
 
-    public InstancePaths(string name)
+    public InstancePaths(string name, string root = Root)
     {
         if (!HostName.TryNormalize(name, out var normal, out var reason))
         {
             throw new ArgumentException($"'{name}' is not an instance name: {reason}", nameof(name));
         }
 
-        Folder = $"{Root}/{normal}";
+        if (CheckRoot(root) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(root));
+        }
+
+        Folder = $"{root.TrimEnd('/')}/{normal}";
     }
 
     public string Folder { get; }
@@ -34,6 +41,24 @@ public sealed record InstancePaths
     public string SerialLog => $"{Folder}/serial.log";
 
     public string QmpSocket => $"{Folder}/qmp.sock";
+
+    /// <summary>Why <paramref name="root"/> cannot hold instances' folders, or null: an absolute path of plain
+    /// components (letters, digits, <c>._-</c>), at most 64 characters (a Unix socket path has room for 107).</summary>
+    public static string? CheckRoot(string? root)
+    {
+        if (string.IsNullOrEmpty(root) || root[0] != '/' || root.Length > 64)
+        {
+            return $"'{root}' is not an absolute folder path of at most 64 characters";
+        }
+
+        var parts = root.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || parts.Any(p => p is "." or ".." || !p.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+        {
+            return $"'{root}' must be made of plain folder names (letters, digits, '.', '_', '-'), not '/', '.' or '..'";
+        }
+
+        return null;
+    }
 }
 
 /// <summary>Everything qemu needs to run one instance on one hypervisor.</summary>
@@ -44,6 +69,12 @@ public sealed record InstancePaths
 /// <c>migrate-incoming</c>.</param>
 public sealed record QemuSpec(string Name, int VCpus, long MemoryMiB, MacAddress Mac, string DiskPath, Accelerator Accelerator, string CpuModel, bool Incoming = false)
 {
+    /// <summary>The folder holding instances' folders on this hypervisor (<see cref="InstancePaths.Root"/> unless its
+    /// label says otherwise).</summary>
+    public string RunRoot { get; init; } = InstancePaths.Root;
+
+    public InstancePaths Paths => new(Name, RunRoot);
+
     /// <summary>The tap device: <c>fab</c> and the MAC's last four bytes, within Linux's 15 characters and unique
     /// wherever the MAC is.</summary>
     public string TapName => "fab" + Mac.ToHexString()[4..];
@@ -59,7 +90,7 @@ public static class QemuCommands
     /// Unix socket, virtio disk and NIC on the instance's tap.</summary>
     public static IReadOnlyList<string> Arguments(QemuSpec spec)
     {
-        var paths = new InstancePaths(spec.Name);
+        var paths = spec.Paths;
         var cache = spec.DiskPath.StartsWith("/dev/", StringComparison.Ordinal) ? "none" : "writethrough";
         List<string> args =
         [
@@ -72,8 +103,8 @@ public static class QemuCommands
             "-netdev", $"tap,id=net0,ifname={spec.TapName},script=no,downscript=no",
             "-device", $"virtio-net-pci,netdev=net0,mac={spec.Mac}",
             "-display", "none",
-            "-serial", $"file:{paths.SerialLog}",
-            "-qmp", $"unix:{paths.QmpSocket},server=on,wait=off",
+            "-serial", $"file:{Opt(paths.SerialLog)}",
+            "-qmp", $"unix:{Opt(paths.QmpSocket)},server=on,wait=off",
             "-pidfile", paths.PidFile,
             "-daemonize",
         ];
@@ -87,22 +118,28 @@ public static class QemuCommands
 
     /// <summary>Makes the instance's folder and starts qemu (which daemonizes once its sockets are ready).</summary>
     public static RemoteCommand Launch(QemuSpec spec) =>
-        RemoteCommand.Script("d=$1; shift; mkdir -p -- \"$d\" && exec \"$@\"", [new InstancePaths(spec.Name).Folder, Qemu, .. Arguments(spec)]);
+        RemoteCommand.Script("d=$1; shift; mkdir -p -- \"$d\" && exec \"$@\"", [spec.Paths.Folder, Qemu, .. Arguments(spec)]);
 
     /// <summary>The QMP channel: <c>socat</c> joins the SSH channel's stdin/stdout to the instance's QMP socket.</summary>
-    public static RemoteCommand QmpChannel(string name) => RemoteCommand.Of("socat", "-", $"UNIX-CONNECT:{new InstancePaths(name).QmpSocket}");
+    public static RemoteCommand QmpChannel(string name, string root = InstancePaths.Root) =>
+        RemoteCommand.Of("socat", "-", $"UNIX-CONNECT:{new InstancePaths(name, root).QmpSocket}");
 
     /// <summary>Ends the instance's qemu (TERM, then KILL after 5 s) and removes its folder; succeeds when none runs.</summary>
-    public static RemoteCommand Kill(string name) => RemoteCommand.Script(
+    public static RemoteCommand Kill(string name, string root = InstancePaths.Root) => RemoteCommand.Script(
         "d=$1; p=$(cat -- \"$d/qemu.pid\" 2>/dev/null) || p=; "
         + "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then kill \"$p\"; i=0; "
         + "while kill -0 \"$p\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -9 \"$p\" 2>/dev/null; fi; "
         + "rm -rf -- \"$d\"",
-        new InstancePaths(name).Folder);
+        new InstancePaths(name, root).Folder);
 
     /// <summary>The last <paramref name="bytes"/> bytes of the serial console.</summary>
-    public static RemoteCommand ConsoleTail(string name, int bytes = 65536) =>
-        RemoteCommand.Of("tail", "-c", bytes.ToString(CultureInfo.InvariantCulture), new InstancePaths(name).SerialLog);
+    public static RemoteCommand ConsoleTail(string name, int bytes = 65536, string root = InstancePaths.Root) =>
+        RemoteCommand.Of("tail", "-c", bytes.ToString(CultureInfo.InvariantCulture), new InstancePaths(name, root).SerialLog);
+
+    /// <summary>Whether the instance's qemu runs: exits 0 when its pid file names a live process, 1 otherwise.</summary>
+    public static RemoteCommand IsRunning(string name, string root = InstancePaths.Root) => RemoteCommand.Script(
+        "p=$(cat -- \"$1/qemu.pid\" 2>/dev/null) && [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null",
+        new InstancePaths(name, root).Folder);
 
     /// <summary>A value inside qemu's <c>key=value,...</c> option syntax: a comma is written twice.</summary>
     public static string Opt(string value) => value.Replace(",", ",,", StringComparison.Ordinal);

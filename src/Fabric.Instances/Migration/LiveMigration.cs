@@ -17,7 +17,9 @@ public sealed record MigrationOutcome(bool Succeeded, string? Reason, MigrationI
 /// set downtime limit and bandwidth on the source, <c>migrate</c>, poll <c>query-migrate</c> into
 /// the <c>progress</c> callback every <see cref="PollInterval"/> until it ends, then stop the source. On any failure or
 /// cancellation: <c>migrate_cancel</c> on the source, the target's qemu removed, the source left running, and the
-/// outcome says why. The registry is the caller's: it changes only on success.</summary>
+/// outcome says why; unless the source reports the migration <c>completed</c> after the cancel (qemu finished first):
+/// then the guest runs only on the target, and the outcome is a success. The registry is the caller's: it changes only
+/// on success.</summary>
 public sealed class LiveMigration(IHypervisorDriver driver, TimeProvider time)
 {
     /// <summary>Progress reaches the job five times a second.</summary>
@@ -108,6 +110,15 @@ public sealed class LiveMigration(IHypervisorDriver driver, TimeProvider time)
                 if (!cancelled.Succeeded)
                 {
                     notes.Add($"migrate_cancel: {cancelled.Error!.Description}");
+                }
+
+                // qemu may have finished between the last poll and the cancel: the source is then paused for good and
+                // the guest runs only on the target, which must not be removed. That is a migration that succeeded.
+                var after = await source.ExecuteAsync("query-migrate", null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30), time).ConfigureAwait(false);
+                if (after.Succeeded && MigrationInfo.TryRead(after.Value, out var info, out _) && info!.Succeeded)
+                {
+                    await driver.KillAsync(plan.Source, plan.Instance, CancellationToken.None).ConfigureAwait(false);
+                    return new MigrationOutcome(true, null, info);
                 }
             }
             catch (Exception e) when (e is QmpConnectionException or TimeoutException)

@@ -36,6 +36,7 @@ public sealed class QmpClient : IAsyncDisposable
 {
     private readonly PipeReader _reader;
     private readonly Stream _toQemu;
+    private readonly IAsyncDisposable? _owner;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<QmpResult>> _pending = new(StringComparer.Ordinal);
     private readonly Channel<QmpEvent> _events = Channel.CreateBounded<QmpEvent>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest });
@@ -46,8 +47,9 @@ public sealed class QmpClient : IAsyncDisposable
     private long _malformed;
     private volatile string? _closed;
 
-    private QmpClient(Stream fromQemu, Stream toQemu)
+    private QmpClient(Stream fromQemu, Stream toQemu, IAsyncDisposable? owner)
     {
+        _owner = owner;
         _reader = PipeReader.Create(fromQemu, new StreamPipeReaderOptions(leaveOpen: true));
         _toQemu = toQemu;
     }
@@ -64,9 +66,15 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>Reads the greeting and negotiates capabilities. Throws <see cref="QmpConnectionException"/> when the
     /// peer closes first or does not speak QMP.</summary>
-    public static async Task<QmpClient> ConnectAsync(Stream fromQemu, Stream toQemu, CancellationToken cancellationToken = default)
+    public static Task<QmpClient> ConnectAsync(Stream fromQemu, Stream toQemu, CancellationToken cancellationToken = default) =>
+        ConnectAsync(fromQemu, toQemu, null, cancellationToken);
+
+    /// <summary>As <see cref="ConnectAsync(Stream, Stream, CancellationToken)"/>, and the client owns
+    /// <paramref name="owner"/> (the SSH channel the streams belong to): it is disposed with the client, or at once when
+    /// the connection fails.</summary>
+    public static async Task<QmpClient> ConnectAsync(Stream fromQemu, Stream toQemu, IAsyncDisposable? owner, CancellationToken cancellationToken = default)
     {
-        var client = new QmpClient(fromQemu, toQemu);
+        var client = new QmpClient(fromQemu, toQemu, owner);
         client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
         try
         {
@@ -215,6 +223,11 @@ public sealed class QmpClient : IAsyncDisposable
         }
 
         await _reader.CompleteAsync().ConfigureAwait(false);
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync().ConfigureAwait(false);
+        }
+
         _stop.Dispose();
         _writeLock.Dispose();
     }

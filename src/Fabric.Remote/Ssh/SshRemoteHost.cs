@@ -1,4 +1,5 @@
 using System.Text;
+using Fabric.Remote.Channels;
 using Fabric.Remote.Commands;
 using Fabric.Remote.Hosts;
 using Fabric.Remote.Keys;
@@ -38,6 +39,26 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
 
     /// <summary>The text sent to the server for a command: the supervisor with the command's own arguments.</summary>
     internal static string WireText(RemoteCommand command) => ShellQuoting.Join(["sh", "-c", Supervisor, "fabric-run", .. command.Arguments]);
+
+    /// <summary>The supervisor of a streaming channel (<see cref="OpenChannelAsync"/>), where the channel's stdin is the
+    /// command's own input and so cannot be watched by reading it. The command runs in the background in its own session
+    /// with the channel's stdin (an explicit redirection: a background job would otherwise get /dev/null). A watcher writes
+    /// one NUL byte to the channel's stderr every second, with SIGPIPE ignored; once the channel is closed (disposal,
+    /// timeout, cancellation, lost connection) the write fails and it sends TERM, and KILL 3 s later, to the command's
+    /// process group. The client drops the NUL bytes from stderr. The command's exit status is the supervisor's.</summary>
+    internal const string ChannelSupervisor =
+        "exec 3<&0\n" +
+        "if command -v setsid >/dev/null 2>&1; then setsid \"$@\" <&3 3<&- & else \"$@\" <&3 3<&- & fi\n" +
+        "c=$!\n" +
+        "exec 3<&- </dev/null\n" +
+        "{ trap '' PIPE; while printf '\\000' >&2; do sleep 1 2>/dev/null; done; kill -s TERM -- -$c $c; sleep 3; kill -s KILL -- -$c $c; } >/dev/null &\n" +
+        "w=$!\n" +
+        "wait $c; s=$?\n" +
+        "kill $w 2>/dev/null\n" +
+        "exit $s";
+
+    /// <summary>The text sent to the server for a streaming channel.</summary>
+    internal static string ChannelWireText(RemoteCommand command) => ShellQuoting.Join(["sh", "-c", ChannelSupervisor, "fabric-channel", .. command.Arguments]);
 
     private readonly HostKey _pin;
     private readonly SshIdentity _identity;
@@ -84,7 +105,7 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
             // The command's time starts when it is sent; connecting has its own timeout and retries.
             using var timeoutSource = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
-            using var ssh = await StartAsync(command, linked.Token, cancellationToken).ConfigureAwait(false);
+            using var ssh = await StartAsync(command, WireText(command), linked.Token, cancellationToken).ConfigureAwait(false);
             long started = _time.GetTimestamp();
             timeoutSource.CancelAfter(timeout);
             var execution = ssh.Execution;
@@ -125,12 +146,12 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
     /// <summary>Opens a channel and sends the command. When the pooled connection turns out to be gone before the
     /// channel opens (the server or the network dropped it while idle), nothing has run: the connection is made again and
     /// the start is tried once more.</summary>
-    private async Task<Started> StartAsync(RemoteCommand command, CancellationToken execution, CancellationToken cancellationToken)
+    private async Task<Started> StartAsync(RemoteCommand command, string wireText, CancellationToken execution, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
             var client = await ConnectedAsync(() => _ssh, h => _ssh = h, info => new SshClient(info), "command", cancellationToken).ConfigureAwait(false);
-            var ssh = client.CreateCommand(WireText(command), Encoding.UTF8);
+            var ssh = client.CreateCommand(wireText, Encoding.UTF8);
             try
             {
                 return new Started(ssh, ssh.ExecuteAsync(execution));
@@ -162,6 +183,42 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
         finally
         {
             _connectLock.Release();
+        }
+    }
+
+    public async Task<IRemoteChannel> OpenChannelAsync(RemoteCommand command, RemoteChannelOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        options ??= new RemoteChannelOptions();
+        var timeout = options.Timeout ?? _options.CommandTimeout;
+        if (timeout != Timeout.InfiniteTimeSpan && (timeout <= TimeSpan.Zero || timeout.TotalMilliseconds > uint.MaxValue - 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), timeout, "a channel timeout is a positive time span of at most 49 days, or infinite");
+        }
+
+        // A channel holds one of the connection's sessions for as long as it is open.
+        await _channels.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var life = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, life.Token);
+        Started? started = null;
+        try
+        {
+            started = await StartAsync(command, ChannelWireText(command), linked.Token, cancellationToken).ConfigureAwait(false);
+            var input = started.Command.CreateInputStream();
+            if (timeout != Timeout.InfiniteTimeSpan)
+            {
+                life.CancelAfter(timeout);
+            }
+
+            return new SshRemoteChannel(command, Name, started, input, life, linked, timeout, options.Error, _time, _logger, () => _channels.Release(), cancellationToken);
+        }
+        catch
+        {
+            started?.Dispose();
+            linked.Dispose();
+            life.Dispose();
+            _channels.Release();
+            throw;
         }
     }
 
@@ -406,7 +463,7 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
     }
 
     /// <summary>A command whose channel is open and exec request sent.</summary>
-    private sealed record Started(SshCommand Command, Task Execution) : IDisposable
+    internal sealed record Started(SshCommand Command, Task Execution) : IDisposable
     {
         public void Dispose() => Command.Dispose();
     }

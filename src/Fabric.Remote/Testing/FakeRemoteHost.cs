@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Fabric.Remote.Channels;
 using Fabric.Remote.Commands;
 using Fabric.Remote.Hosts;
 
@@ -19,6 +20,7 @@ public sealed record FakeReply(int ExitCode = 0, string StandardOutput = "", str
 public sealed class FakeRemoteHost(SshTarget target) : IRemoteHost
 {
     private readonly List<(Func<RemoteCommand, bool> Match, Func<RemoteCommand, FakeReply> Reply)> _rules = [];
+    private readonly List<(Func<RemoteCommand, bool> Match, Func<FakeChannelPeer, CancellationToken, Task<int>> Script)> _channelRules = [];
     private readonly ConcurrentQueue<RemoteCommand> _commands = new();
     private readonly ConcurrentDictionary<string, (byte[] Content, UnixFileMode? Mode)> _files = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -100,6 +102,35 @@ public sealed class FakeRemoteHost(SshTarget target) : IRemoteHost
         }
 
         return new RemoteCommandResult(command, Target.ToString(), reply.ExitCode, null, reply.StandardOutput, reply.StandardError, TimeSpan.Zero);
+    }
+
+    /// <summary>Channels (<see cref="OpenChannelAsync"/>) whose command matches run <paramref name="script"/> as the
+    /// remote command (last added wins; no rule: the command exits 0 at once with no output). The script reads the
+    /// caller's input and writes its output through the <see cref="FakeChannelPeer"/>; its result is the exit code; its
+    /// token is cancelled when the caller disposes the channel and the script did not end on end-of-file.</summary>
+    public FakeRemoteHost OnChannel(Func<RemoteCommand, bool> match, Func<FakeChannelPeer, CancellationToken, Task<int>> script)
+    {
+        lock (_lock)
+        {
+            _channelRules.Add((match, script));
+        }
+
+        return this;
+    }
+
+    public Task<IRemoteChannel> OpenChannelAsync(RemoteCommand command, RemoteChannelOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfFailing();
+        Func<FakeChannelPeer, CancellationToken, Task<int>> script;
+        lock (_lock)
+        {
+            script = _channelRules.LastOrDefault(r => r.Match(command)).Script ?? ((_, _) => Task.FromResult(0));
+        }
+
+        _commands.Enqueue(command);
+        return Task.FromResult<IRemoteChannel>(new FakeRemoteChannel(command, Target.ToString(), script, cancellationToken));
     }
 
     public async Task UploadAsync(Stream content, string remotePath, IProgress<long>? progress = null, CancellationToken cancellationToken = default)

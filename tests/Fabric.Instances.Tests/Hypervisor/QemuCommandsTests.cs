@@ -96,4 +96,37 @@ public sealed class QemuCommandsTests
 
         Assert.Equal(("/run/fabric/instances/web/qemu.pid", "/run/fabric/instances/web/serial.log", "/run/fabric/instances/web/qmp.sock"), (paths.PidFile, paths.SerialLog, paths.QmpSocket));
     }
+
+    [Fact]
+    public void InstancePaths_OtherRoot_FilesUnderIt()
+    {
+        var paths = new InstancePaths("web", "/run/hv-a/instances/");
+
+        Assert.Equal("/run/hv-a/instances/web/qmp.sock", paths.QmpSocket);
+        Assert.Equal("socat - UNIX-CONNECT:/run/hv-a/instances/web/qmp.sock", QemuCommands.QmpChannel("web", "/run/hv-a/instances").ShellText);
+        Assert.Equal("/run/hv-a/instances/web", QemuCommands.Kill("web", "/run/hv-a/instances").Arguments[^1]);
+        Assert.Contains("file:/run/hv-a/instances/web/serial.log", QemuCommands.Arguments(Web with { RunRoot = "/run/hv-a/instances" }));
+    }
+
+    [Theory]
+    [InlineData("run/fabric")]
+    [InlineData("/run/../etc")]
+    [InlineData("/run/a b")]
+    [InlineData("/run/a,b")]
+    [InlineData("/")]
+    [InlineData("")]
+    public void CheckRoot_NotAPlainAbsoluteFolder_Refused(string root)
+    {
+        Assert.NotNull(InstancePaths.CheckRoot(root));
+        Assert.Throws<ArgumentException>(() => new InstancePaths("web", root));
+    }
+
+    [Fact]
+    public void IsRunning_FolderIsTheOnlyArgument()
+    {
+        var command = QemuCommands.IsRunning("web");
+
+        Assert.Equal(["sh", "-c"], command.Arguments.Take(2));
+        Assert.Equal("/run/fabric/instances/web", command.Arguments[^1]);
+    }
 }

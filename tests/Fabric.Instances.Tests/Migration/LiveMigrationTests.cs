@@ -76,6 +76,10 @@ public sealed class LiveMigrationTests : IAsyncDisposable
             Calls.Enqueue($"kill {hypervisor}");
             return Task.CompletedTask;
         }
+
+        public Task<bool> IsRunningAsync(string hypervisor, string instance, CancellationToken cancellationToken) => Task.FromResult(true);
+
+        public Task<string> ConsoleAsync(string hypervisor, string instance, int bytes, CancellationToken cancellationToken) => Task.FromResult("");
     }
 
     private static string Active(long transferred) =>
@@ -179,9 +183,40 @@ public sealed class LiveMigrationTests : IAsyncDisposable
 
         Assert.False(outcome.Succeeded);
         Assert.Equal("the migration was cancelled; the instance keeps running on hv1", outcome.Reason);
-        Assert.Equal("migrate_cancel", Executed(source)[^1]);
+        Assert.Equal(["migrate_cancel", "query-migrate"], Executed(source)[^2..]);
         Assert.Contains("kill hv2", _driver.Calls);
         Assert.DoesNotContain("kill hv1", _driver.Calls);
+    }
+
+    [Fact]
+    public async Task Run_CancelledJustAfterQemuCompleted_SucceedsTargetKeptSourceKilled()
+    {
+        _driver.Peer("hv2").On("migrate-incoming", _ => """{"return": {}}""");
+        int polls = 0;
+        using var cancel = new CancellationTokenSource();
+        var source = _driver.Peer("hv1")
+            .On("migrate-set-parameters", _ => """{"return": {}}""")
+            .On("migrate", _ => """{"return": {}}""")
+            .On("migrate_cancel", _ => """{"return": {}}""")
+            .On("query-migrate", _ =>
+            {
+                // The operator cancels while qemu is about to finish; the query after the cancel finds it completed.
+                if (++polls == 2)
+                {
+                    cancel.Cancel();
+                    return Active(200_000_000L);
+                }
+
+                return polls < 2 ? Active(100_000_000L) : Completed;
+            });
+
+        var outcome = await RunAsync(cancellationToken: cancel.Token);
+
+        Assert.True(outcome.Succeeded, outcome.Reason);
+        Assert.Equal("completed", outcome.Info!.Status);
+        Assert.Equal(["migrate_cancel", "query-migrate"], Executed(source)[^2..]);
+        Assert.Contains("kill hv1", _driver.Calls);
+        Assert.DoesNotContain("kill hv2", _driver.Calls);
     }
 
     [Fact]

@@ -46,7 +46,9 @@ public sealed class OpenSshServer : IAsyncDisposable
     /// <summary>TCP connections the server has accepted so far.</summary>
     public int Connections => Log.Count(line => line.StartsWith("Connection from 127.0.0.1", StringComparison.Ordinal));
 
-    public static async Task<OpenSshServer> StartAsync(string authorizedKey)
+    /// <summary>Starts the server; <paramref name="path"/>, when given, is the sessions' PATH (a test puts its own
+    /// wrappers first).</summary>
+    public static async Task<OpenSshServer> StartAsync(string authorizedKey, string? path = null)
     {
         var folder = Directory.CreateTempSubdirectory("fabric-sshd-").FullName;
         if (!Directory.Exists("/run/sshd"))
@@ -77,7 +79,7 @@ public sealed class OpenSshServer : IAsyncDisposable
                 Subsystem sftp internal-sftp
                 LogLevel VERBOSE
                 MaxStartups 100
-                SetEnv HOME={folder}/home
+                SetEnv HOME={folder}/home{(path is null ? "" : $" PATH={path}")}
                 """);
             Directory.CreateDirectory(Path.Combine(folder, "home"));
 

@@ -433,7 +433,7 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
     }
 
     /// <summary>The remote process ends well before its own 30 s are up.</summary>
-    private static async Task AssertProcessEndsAsync(string pidFile, OpenSshServer server)
+    internal static async Task AssertProcessEndsAsync(string pidFile, OpenSshServer server)
     {
         Assert.True(File.Exists(pidFile), "the command did not start");
         var pid = (await File.ReadAllTextAsync(pidFile)).Trim();

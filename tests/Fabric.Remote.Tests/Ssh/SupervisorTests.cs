@@ -67,7 +67,65 @@ public sealed class SupervisorTests
         }
     }
 
-    private static Process Start(string[] shell, params string[] command)
+    [Fact]
+    public async Task ChannelSupervisor_Shellcheck_NoFindings()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"fabric-channel-supervisor-{Guid.NewGuid():N}.sh");
+        await File.WriteAllTextAsync(file, "#!/bin/sh\n" + SshRemoteHost.ChannelSupervisor + "\n");
+        try
+        {
+            Assert.Equal("", await OpenSshServer.RunAsync("shellcheck", "-s", "sh", file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task ChannelSupervisor_Input_ReachesTheCommandAndExitStatusPassedOn(string[] shell)
+    {
+        using var process = StartWith(SshRemoteHost.ChannelSupervisor, shell, "sh", "-c", "cat; exit 5");
+
+        await process.StandardInput.WriteAsync("line one\nline two\n");
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((5, "line one\nline two\n"), (process.ExitCode, output));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task ChannelSupervisor_StandardErrorClosed_CommandAndItsChildrenStopped(string[] shell)
+    {
+        var folder = Directory.CreateTempSubdirectory("fabric-supervisor-").FullName;
+        try
+        {
+            var pids = Path.Combine(folder, "pids");
+            using var process = StartWith(
+                SshRemoteHost.ChannelSupervisor, shell, "sh", "-c", "sleep 30 & echo $! > \"$1\"; echo $$ >> \"$1\"; echo ready; wait", "sh", pids);
+            Assert.Equal("ready", await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+
+            // The SSH channel closing closes the pipes of stdin, stdout and stderr; the watcher notices on stderr.
+            process.StandardError.Close();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+            foreach (var pid in (await File.ReadAllLinesAsync(pids)).Where(l => l.Length > 0))
+            {
+                await WaitGoneAsync(pid);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static Process Start(string[] shell, params string[] command) => StartWith(SshRemoteHost.Supervisor, shell, command);
+
+    private static Process StartWith(string supervisor, string[] shell, params string[] command)
     {
         var start = new ProcessStartInfo(shell[0])
         {
@@ -76,7 +134,7 @@ public sealed class SupervisorTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in shell.Skip(1).Concat(["-c", SshRemoteHost.Supervisor, "fabric-run"]).Concat(command))
+        foreach (var argument in shell.Skip(1).Concat(["-c", supervisor, "fabric-run"]).Concat(command))
         {
             start.ArgumentList.Add(argument);
         }

@@ -1,0 +1,25 @@
+namespace Fabric.Instances.Operations;
+
+/// <summary>A new instance as the request describes it (<c>POST /api/v1/instances</c>): raw values, checked by
+/// <see cref="IInstanceOperations.CreateAsync"/> and the registry. <see cref="Hypervisor"/> asks for one hypervisor;
+/// without it placement chooses.</summary>
+public sealed record InstanceRequest
+{
+    public string? Name { get; init; }
+
+    public int? VCpus { get; init; }
+
+    public long? MemoryMiB { get; init; }
+
+    public string? Image { get; init; }
+
+    public string? DiskVolume { get; init; }
+
+    public string? Network { get; init; }
+
+    public string? Ip { get; init; }
+
+    public string? Hypervisor { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+}
