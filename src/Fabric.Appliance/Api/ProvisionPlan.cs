@@ -87,7 +87,8 @@ internal sealed record ProvisionPlan(string? Pair, string? Image)
 
         var pairName = plan.Pair!.ToLowerInvariant();
         var input = request.ToInput();
-        var volume = StorageJobs.RootVolumeOf(input.Name?.Trim().ToLowerInvariant() ?? "");
+        // The node's name as the registry will store it; a bad name is refused by the registry before any slot is held.
+        var volume = StorageJobs.RootVolumeOf(HostName.TryNormalize(input.Name, out var stored, out _) ? stored : input.Name ?? "");
         var added = await registry.AddProvisioningNodeAsync(input, pairName, volume, StorageServiceCollectionExtensions.SlotChooserOf(pairName), NodeEndpoints.ActorOf(context), cancellationToken);
         if (!added.Succeeded)
         {

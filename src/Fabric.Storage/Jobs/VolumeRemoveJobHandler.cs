@@ -39,7 +39,7 @@ internal sealed class VolumeRemoveJobHandler(PairHosts pairs) : IJobHandler
         await context.StepAsync("stop exports and remove files");
         var outcomes = await pairs.BothAsync(pair, context, async (node, host) =>
         {
-            await ExportSync.SyncAsync(host, node, dryRun: false, context.Log, context.CancellationToken);
+            await pairs.SyncExportsAsync(host, node, context.Log, context.CancellationToken);
             var file = VolumeScripts.FileOf(node.Storage!, name);
             (await host.RunAsync(VolumeScripts.RemoveCommand(file), new RemoteRunOptions(TimeSpan.FromMinutes(1)), context.CancellationToken)).EnsureSuccess();
             context.Log($"{node.Name}: removed {file}");

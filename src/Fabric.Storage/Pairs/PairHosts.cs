@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Fabric.Core;
 using Fabric.Core.Events;
@@ -12,6 +13,8 @@ namespace Fabric.Storage.Pairs;
 /// address and the reason. A host key mismatch is recorded on the node (<c>ssh-host-key-mismatch</c>).</summary>
 internal sealed class PairHosts(IRegistry registry, IRemoteHosts remoteHosts)
 {
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _exportGates = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The outcome of the work on one node: null when it succeeded, otherwise the operator's message.</summary>
     public sealed record Outcome(Node Node, string? Failure, bool Canceled)
     {
@@ -30,6 +33,24 @@ internal sealed class PairHosts(IRegistry registry, IRemoteHosts remoteHosts)
         var target = ExportSync.TargetOf(node)
             ?? throw new RemoteHostException(RemoteFailure.InvalidTarget, node.Name, "it has no ip and no sshAddress");
         return remoteHosts.For(target);
+    }
+
+    /// <summary>Syncs <paramref name="node"/>'s exports, one sync per node at a time: two volume jobs of one pair finishing
+    /// together would otherwise both find a new slot not running and both start a vblade for it.</summary>
+    public async Task<IReadOnlyList<ExportAction>> SyncExportsAsync(IRemoteHost host, Node node, Action<string> log, CancellationToken cancellationToken)
+    {
+        var gate = _exportGates.GetOrAdd(node.Name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            // The node as the registry has it now, not as it was when the job started.
+            var current = registry.FindNode(node.Name) ?? node;
+            return await ExportSync.SyncAsync(host, current, dryRun: false, log, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>Runs <paramref name="work"/> on both nodes in parallel; every outcome, in the pair's order (A, B).</summary>

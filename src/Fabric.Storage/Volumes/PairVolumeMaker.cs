@@ -138,7 +138,7 @@ internal sealed class PairVolumeMaker(IRegistry registry, PairHosts pairs, IImag
                 var host = pairs.HostOf(node);
                 if (removed.Succeeded)
                 {
-                    await ExportSync.SyncAsync(host, node, dryRun: false, line => context.Log(line), CancellationToken.None);
+                    await pairs.SyncExportsAsync(host, node, context.Log, CancellationToken.None);
                 }
 
                 var file = VolumeScripts.FileOf(node.Storage!, name);
@@ -157,7 +157,7 @@ internal sealed class PairVolumeMaker(IRegistry registry, PairHosts pairs, IImag
     {
         var pair = pairs.Resolve(pairName);
         var outcomes = await pairs.BothAsync(pair, context, (node, host) =>
-            ExportSync.SyncAsync(host, node, dryRun: false, context.Log, context.CancellationToken));
+            pairs.SyncExportsAsync(host, node, context.Log, context.CancellationToken));
         PairHosts.ThrowIfAnyFailed(outcomes, context.CancellationToken);
     }
 

@@ -120,6 +120,19 @@ public sealed class VolumeCreateJobHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_TenJobsAtOnce_TenSlotsEachExportStartedOnce()
+    {
+        await _h.AddPairAsync();
+
+        await Task.WhenAll(Enumerable.Range(1, 10).Select(i => Task.Run(() => Handler.RunAsync(Context($"v{i}")))));
+
+        Assert.Equal(Enumerable.Range(1, 10), _h.Registry.ListVolumes().Select(v => v.Slot).Order());
+        Assert.Equal(10, _h.A.CommandsOf(ExportScripts.Start));
+        Assert.Equal(10, _h.B.CommandsOf(ExportScripts.Start));
+        Assert.Equal(10, _h.A.Exports.Count);
+    }
+
+    [Fact]
     public async Task RunAsync_Again_ChangesNothing()
     {
         await _h.AddPairAsync();
