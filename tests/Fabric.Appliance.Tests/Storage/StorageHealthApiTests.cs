@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Fabric.Api.Contracts;
 using Fabric.Appliance.Tests.Api;
+using Fabric.Cli;
 using Fabric.Remote;
 using Fabric.Remote.Hosts;
 using Fabric.Remote.Testing;
@@ -24,7 +25,7 @@ public sealed class StorageHealthApiTests : IAsyncLifetime
             new Dictionary<string, string?> { ["Fabric:Storage:CheckInterval"] = "00:00:01" },
             services => services.AddSingleton<IRemoteHosts>(_hosts));
         await _host.AddNodeAsync(new { name = "store1", mac = "52:54:00:00:0e:01", role = "storage", pair = "p1", aoeShelf = 1, sshAddress = "127.0.0.1", sshPort = 2201, sshHostKey = Pin });
-        await _host.AddNodeAsync(new { name = "hnode01", mac = "52:54:00:00:0e:02", role = "hardware", root = "aoe-md:e0.1,e1.1" });
+        await _host.AddNodeAsync(new { name = "hnode01", mac = "52:54:00:00:0e:02", role = "hardware", root = "aoe-md:e0.1,e1.1", sshAddress = "127.0.0.1", sshPort = 2202, sshHostKey = Pin });
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -83,5 +84,56 @@ public sealed class StorageHealthApiTests : IAsyncLifetime
 
         Assert.Contains("fabric_storage_checks", text, StringComparison.Ordinal);
         Assert.Contains("fabric_storage_nodes_down", text, StringComparison.Ordinal);
+    }
+
+    private async Task<(int Code, string Out, string Err)> CliAsync(params string[] args)
+    {
+        var variables = new Dictionary<string, string?> { ["FABRIC_URL"] = _host.BaseAddress.ToString(), ["FABRIC_TOKEN"] = _host.AdminToken };
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var environment = new CliEnvironment(output, error, name => variables.TryGetValue(name, out var value) ? value : null, Path.GetTempPath());
+        int code = await CliApp.RunAsync(args, environment);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task CliNodeList_StorageNode_HealthColumn()
+    {
+        await WaitForHealthAsync("ok");
+
+        var list = await CliAsync("node", "list");
+
+        Assert.Equal(0, list.Code);
+        Assert.Matches("(?m)^store1 +storage +registered +ok ", list.Out);
+        Assert.Matches("(?m)^hnode01 +hardware +registered +- ", list.Out);
+        Assert.Contains("health:", (await CliAsync("node", "show", "store1")).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CliStorageRepair_DryRunWait_PrintsJobAndPlanExitsZero()
+    {
+        var hnode = _hosts.Host(new SshTarget("127.0.0.1", 2202, "root", Pin));
+        hnode.On(c => c.ShellText == "cat /proc/mdstat", FakeReply.Ok(
+            "Personalities : [raid1]\nmd0 : active raid1 etherd/e0.1[0]\n      261056 blocks super 1.2 [2/1] [U_]\n      bitmap: 1/1 pages [4KB], 65536KB chunk\n\nunused devices: <none>\n"));
+
+        var repair = await CliAsync("storage", "repair", "hnode01", "--dry-run", "--wait");
+
+        Assert.True(repair.Code == 0, repair.Out + repair.Err);
+        var jobs = await _host.Client.GetFromJsonAsync<List<JobDto>>("/api/v1/jobs?node=hnode01", FabricJson.Options);
+        var job = Assert.Single(jobs!);
+        Assert.Equal(("md-repair", "succeeded", "true"), (job.Kind, job.State, job.Arguments["dryRun"]));
+        Assert.Equal(["cat /proc/mdstat", "mdadm --detail /dev/md0"], hnode.CommandLines);
+    }
+
+    [Fact]
+    public async Task CliStorageRepair_NotMdRoot_JobFailsExitOne()
+    {
+        await _host.AddNodeAsync(new { name = "hnode02", mac = "52:54:00:00:0e:03", role = "hardware", root = "aoe:e0.2" });
+
+        var repair = await CliAsync("storage", "repair", "hnode02", "--wait");
+
+        Assert.Equal(1, repair.Code);
+        var job = Assert.Single((await _host.Client.GetFromJsonAsync<List<JobDto>>("/api/v1/jobs?node=hnode02", FabricJson.Options))!);
+        Assert.Contains("no aoe-md root", job.Error, StringComparison.Ordinal);
     }
 }

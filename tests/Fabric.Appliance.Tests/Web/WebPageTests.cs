@@ -64,8 +64,14 @@ public sealed class WebPageTests(WebFixture fixture)
         var added = await fixture.Services.GetRequiredService<IRegistry>().AddNodeAsync(
             new NodeInput
             {
-                Name = name, Role = "storage", Macs = [UniqueMac()], MacField = "mac", Pair = Unique("pair"), AoeShelf = 7,
-                SshAddress = "127.0.0.1", SshPort = closed,
+                Name = name,
+                Role = "storage",
+                Macs = [UniqueMac()],
+                MacField = "mac",
+                Pair = Unique("pair"),
+                AoeShelf = 7,
+                SshAddress = "127.0.0.1",
+                SshPort = closed,
                 SshHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOqlDtcScx3TBXl3oaum63sKOEpeBAX7UfklRfGs6x9l",
             },
             Fabric.Core.Events.Actor.Admin);
