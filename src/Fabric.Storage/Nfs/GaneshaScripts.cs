@@ -9,11 +9,10 @@ public static class GaneshaScripts
 {
     public const string ConfigName = "ganesha.conf";
 
-    /// <summary>Makes the folder; prints <c>alive PID</c> or <c>dead</c>, then the configuration in place (nothing when there
-    /// is none).</summary>
+    /// <summary>Prints <c>alive PID</c> or <c>dead</c>, then the configuration in place (nothing when there is none). Reads
+    /// only.</summary>
     internal const string Status = """
         set -u
-        mkdir -p "$1"
         p=$(cat "$1/ganesha.pid" 2>/dev/null || true)
         case $(tr '\000' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
           *ganesha*) echo "alive $p" ;;
@@ -71,6 +70,9 @@ public static class GaneshaScripts
         """;
 
     public static RemoteCommand StatusCommand(string folder) => RemoteCommand.Script(Status, folder);
+
+    /// <summary>Makes the folder the configuration is written to.</summary>
+    public static RemoteCommand MakeFolderCommand(string folder) => RemoteCommand.Of("mkdir", "-p", folder);
 
     public static RemoteCommand StartCommand(string folder) => RemoteCommand.Script(Start, folder);
 

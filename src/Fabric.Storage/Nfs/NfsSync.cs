@@ -33,6 +33,7 @@ public static class NfsSync
 
             if (action.Kind == NfsActionKind.WriteConfig)
             {
+                (await host.RunAsync(GaneshaScripts.MakeFolderCommand(folder), new RemoteRunOptions(CommandTimeout), cancellationToken)).EnsureSuccess();
                 await host.WriteFileAsync($"{folder}/{GaneshaScripts.ConfigName}", Encoding.UTF8.GetBytes(action.Config!), RemoteFiles.DefaultMode, cancellationToken);
                 continue;
             }

@@ -51,7 +51,7 @@ public sealed class NfsSyncTests
         Assert.Empty(second);
         Assert.Equal(GaneshaConfig.Render(node, Folder), Encoding.UTF8.GetString(_host.Files[$"{Folder}/ganesha.conf"]));
         Assert.Equal(
-            [GaneshaScripts.StatusCommand(Folder), GaneshaScripts.StartCommand(Folder), GaneshaScripts.StatusCommand(Folder)],
+            [GaneshaScripts.StatusCommand(Folder), GaneshaScripts.MakeFolderCommand(Folder), GaneshaScripts.StartCommand(Folder), GaneshaScripts.StatusCommand(Folder)],
             _host.Commands);
         Assert.Contains(log, l => l.EndsWith("NFS exports match the registry", StringComparison.Ordinal));
     }
