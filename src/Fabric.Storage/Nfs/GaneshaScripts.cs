@@ -35,15 +35,15 @@ public static class GaneshaScripts
           rpcbind -w || true
         fi
         if command -v setsid >/dev/null 2>&1; then
-          setsid ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid" </dev/null >>"$1/ganesha.log" 2>&1 &
+          setsid ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid" </dev/null >>"$1/ganesha.out" 2>&1 &
         else
-          ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid" </dev/null >>"$1/ganesha.log" 2>&1 &
+          ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid" </dev/null >>"$1/ganesha.out" 2>&1 &
         fi
         echo $! >"$1/ganesha.pid"
         sleep 1
         if ! tr '\000' ' ' <"/proc/$(cat "$1/ganesha.pid")/cmdline" 2>/dev/null | grep -q ganesha; then
           rm -f "$1/ganesha.pid"
-          echo "ganesha.nfsd exited at once: $(tail -n 1 "$1/ganesha.log" 2>/dev/null)" >&2
+          echo "ganesha.nfsd exited at once: $(tail -n 1 "$1/ganesha.log" "$1/ganesha.out" 2>/dev/null | grep -v "^==" | grep . | tail -n 1)" >&2
           exit 1
         fi
         """;
