@@ -146,13 +146,14 @@ internal sealed partial class StorageHealthMonitor : BackgroundService, IStorage
         await ObserveAsync(node, failure, cancellationToken);
     }
 
+    /// <summary>Records a transition before it is shown: what the API shows as down or ok has its event written, and a
+    /// transition whose event or repair could not be written is tried again by the next round.</summary>
     private async Task ObserveAsync(Node node, string? failure, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var previous = _health.TryGetValue(node.Name, out var known) ? known : await RememberedAsync(node.Name, cancellationToken);
         if (failure is null)
         {
-            _health[node.Name] = previous.Health == StorageHealth.Ok ? previous with { CheckedAt = now } : new StorageNodeHealth(StorageHealth.Ok, now, null, now);
             if (previous.Health == StorageHealth.Down)
             {
                 var downFor = previous.Since is { } since ? $" after {FormatDuration(now - since)} down" : "";
@@ -161,6 +162,7 @@ internal sealed partial class StorageHealthMonitor : BackgroundService, IStorage
                 await QueueRepairAsync(node, cancellationToken);
             }
 
+            _health[node.Name] = previous.Health == StorageHealth.Ok ? previous with { CheckedAt = now } : new StorageNodeHealth(StorageHealth.Ok, now, null, now);
             return;
         }
 
@@ -170,9 +172,9 @@ internal sealed partial class StorageHealthMonitor : BackgroundService, IStorage
             return;
         }
 
-        _health[node.Name] = new StorageNodeHealth(StorageHealth.Down, now, failure, now);
         Log.Down(_logger, node.Name, failure);
         await _registry.RecordAsync(node.Name, EventKind.StorageDown, failure, Actor.Appliance, cancellationToken);
+        _health[node.Name] = new StorageNodeHealth(StorageHealth.Down, now, failure, now);
     }
 
     /// <summary>The health the event log remembers from before the appliance started: <c>down</c> when the node's newest

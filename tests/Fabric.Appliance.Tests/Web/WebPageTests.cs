@@ -82,6 +82,10 @@ public sealed class WebPageTests(WebFixture fixture)
         // The first check gives up after its connection retries; the page refreshes itself every 5 s.
         await Assertions.Expect(Row(page, name).Locator(".health-down")).ToHaveTextAsync("down", new() { Timeout = 90_000 });
         await Assertions.Expect(Row(page, name)).ToHaveClassAsync("node-down");
+
+        await page.GotoAsync($"/nodes/{name}");
+        await Assertions.Expect(page.Locator("h1 .health-down")).ToHaveTextAsync("down");
+        await Assertions.Expect(page.Locator(".health-reason")).ToContainTextAsync($"127.0.0.1:{closed}");
     }
 
     [Fact]
