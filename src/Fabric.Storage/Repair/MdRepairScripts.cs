@@ -7,14 +7,19 @@ namespace Fabric.Storage.Repair;
 /// of a command's text.</summary>
 public static class MdRepairScripts
 {
-    /// <summary>Asks the aoe driver to look for the target again when the node has <c>/dev/etherd/revalidate</c>; prints
-    /// what it did. Argument: the target, <c>eS.N</c>.</summary>
+    /// <summary>Asks the aoe driver to look for the target again when the node has <c>/dev/etherd/revalidate</c> (and to
+    /// discover targets, when it has <c>/dev/etherd/discover</c>), then waits up to 10 s for its block device; prints what it
+    /// did. Argument: the target, <c>eS.N</c>.</summary>
     internal const string Revalidate = """
+        if [ -e /dev/etherd/discover ]; then echo >/dev/etherd/discover; fi
         if [ -e /dev/etherd/revalidate ]; then
           echo "$1" >/dev/etherd/revalidate && echo "revalidated $1"
         else
           echo "no /dev/etherd/revalidate: not revalidating $1"
         fi
+        i=0
+        while [ ! -b "/dev/etherd/$1" ] && [ "$i" -lt 10 ]; do sleep 1; i=$((i + 1)); done
+        if [ -b "/dev/etherd/$1" ]; then echo "/dev/etherd/$1 is there"; else echo "no /dev/etherd/$1 after 10 s"; fi
         """;
 
     public static RemoteCommand ReadMdStat() => RemoteCommand.Of("cat", "/proc/mdstat");
