@@ -27,7 +27,7 @@ public static class ApplianceHosting
         services.AddSingleton(new SettingsSection(Registry.Settings.DiscoveryOptions.Section, typeof(Registry.Settings.DiscoveryOptions)));
         services.AddSingleton(new SettingsSection(Registry.Settings.EventOptions.Section, typeof(Registry.Settings.EventOptions)));
         services.AddSingleton(new SettingsSection(Jobs.JobsOptions.Section, typeof(Jobs.JobsOptions)));
-        services.AddSingleton(new SettingsSection(Storage.StorageOptions.Section, typeof(Storage.StorageOptions)));
+        services.AddSingleton(new SettingsSection(Storage.Health.StorageHealthOptions.Section, typeof(Storage.Health.StorageHealthOptions)));
 
         var (values, problems) = SettingsCheck.Run(services, builder.Configuration);
         if (problems.Count == 0)
@@ -67,7 +67,7 @@ public static class ApplianceHosting
         services.AddFabricJobsOn(builder.Configuration, options);
         services.AddFabricRemote(new Remote.RemoteOptions { KeyFolder = Path.Combine(options.DataDir, "ssh") });
         Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
-        Storage.StorageServiceCollectionExtensions.AddFabricStorageHealth(services, builder.Configuration);
+        Storage.Health.StorageHealthServiceCollectionExtensions.AddFabricStorageHealth(services, builder.Configuration);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());

@@ -17,7 +17,7 @@ namespace Fabric.Storage.Health;
 
 /// <summary>Checks every storage node (not retired, with an SSH target and a pinned host key) every
 /// <c>Fabric:Storage:CheckInterval</c> by running <c>true</c> on its pooled connection, all nodes at once, each check
-/// bounded by <see cref="StorageOptions.CheckTimeout"/>. A node that stops answering becomes <c>down</c> (a
+/// bounded by <see cref="StorageHealthOptions.CheckTimeout"/>. A node that stops answering becomes <c>down</c> (a
 /// <c>storage-down</c> event with the reason); when it answers again it becomes <c>ok</c> (<c>storage-up</c>) and its
 /// repair is queued: first its <c>storage-sync</c> job, then an <c>md-repair</c> job on every hardware node that is up
 /// with an <c>aoe-md</c> root whose half lives on the node's shelf (each waits for the sync).</summary>
@@ -30,13 +30,13 @@ internal sealed partial class StorageHealthMonitor : BackgroundService, IStorage
     private readonly IRegistry _registry;
     private readonly IRemoteHosts _hosts;
     private readonly IJobService _jobs;
-    private readonly StorageOptions _options;
+    private readonly StorageHealthOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly StorageMetrics _metrics;
     private long _rounds;
 
-    public StorageHealthMonitor(IRegistry registry, IRemoteHosts hosts, IJobService jobs, IOptions<StorageOptions> options, TimeProvider time, StorageMetrics metrics, ILogger<StorageHealthMonitor> logger)
+    public StorageHealthMonitor(IRegistry registry, IRemoteHosts hosts, IJobService jobs, IOptions<StorageHealthOptions> options, TimeProvider time, StorageMetrics metrics, ILogger<StorageHealthMonitor> logger)
     {
         _registry = registry;
         _hosts = hosts;

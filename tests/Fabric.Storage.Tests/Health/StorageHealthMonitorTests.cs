@@ -40,7 +40,7 @@ public sealed class StorageHealthMonitorTests : IDisposable
     private FakeRemoteHost Store0 => _hosts.Host(new SshTarget("10.9.0.10", 22, "root", Pin));
 
     private StorageHealthMonitor Monitor() => new(
-        _registry, _hosts, _jobs, Options.Create(new StorageOptions { CheckInterval = Interval }), _time, _metrics, NullLogger<StorageHealthMonitor>.Instance);
+        _registry, _hosts, _jobs, Options.Create(new StorageHealthOptions { CheckInterval = Interval }), _time, _metrics, NullLogger<StorageHealthMonitor>.Instance);
 
     private async Task AddAsync(NodeInput input)
     {
@@ -237,10 +237,10 @@ public sealed class StorageHealthMonitorTests : IDisposable
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Fabric:Storage:CheckInterval"] = value }).Build();
-        var options = new StorageOptions();
+        var options = new StorageHealthOptions();
 
-        StorageOptions.Read(configuration, options);
-        var result = new StorageOptions.Validator().Validate(null, options);
+        StorageHealthOptions.Read(configuration, options);
+        var result = new StorageHealthOptions.Validator().Validate(null, options);
 
         if (problem is null)
         {

@@ -2,10 +2,10 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace Fabric.Storage;
+namespace Fabric.Storage.Health;
 
-/// <summary>Storage settings (section <c>Fabric:Storage</c>).</summary>
-public sealed class StorageOptions
+/// <summary>The storage health check's settings, in section <c>Fabric:Storage</c> (which other storage settings share).</summary>
+public sealed class StorageHealthOptions
 {
     public const string Section = "Fabric:Storage";
     public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(10);
@@ -21,7 +21,7 @@ public sealed class StorageOptions
     internal List<string> Problems { get; } = [];
 
     /// <summary>Reads the section; malformed values are kept as problems for <see cref="Validator"/> to report together.</summary>
-    public static void Read(IConfiguration configuration, StorageOptions options)
+    public static void Read(IConfiguration configuration, StorageHealthOptions options)
     {
         var section = configuration.GetSection(Section);
         if (section["CheckInterval"] is { Length: > 0 } text)
@@ -38,9 +38,9 @@ public sealed class StorageOptions
     }
 
     /// <summary>Reports every problem at once, at start-up.</summary>
-    internal sealed class Validator : IValidateOptions<StorageOptions>
+    internal sealed class Validator : IValidateOptions<StorageHealthOptions>
     {
-        public ValidateOptionsResult Validate(string? name, StorageOptions options) =>
+        public ValidateOptionsResult Validate(string? name, StorageHealthOptions options) =>
             options.Problems.Count > 0 ? ValidateOptionsResult.Fail(options.Problems) : ValidateOptionsResult.Success;
     }
 }
