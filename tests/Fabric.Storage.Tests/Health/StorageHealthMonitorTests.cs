@@ -22,7 +22,7 @@ public sealed class StorageHealthMonitorTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("fabric-storage-health-").FullName;
     private readonly IRegistry _registry;
     private readonly FakeRemoteHosts _hosts = new();
-    private readonly RecordingJobService _jobs = new();
+    private readonly QueuedJobsService _jobs = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 2, 1, 0, 0, TimeSpan.Zero));
     private readonly StorageMetrics _metrics = new();
 
@@ -92,26 +92,26 @@ public sealed class StorageHealthMonitorTests : IDisposable
         await monitor.StartAsync(CancellationToken.None);
         try
         {
-            await Eventually.TrueAsync(() => monitor.Rounds >= 1, "the first round");
+            await WaitFor.TrueAsync(() => monitor.Rounds >= 1, "the first round");
             Assert.Equal(StorageHealth.Ok, monitor.Of("store1").Health);
             Assert.Equal(StorageHealth.Ok, monitor.Of("store0").Health);
             Assert.Equal(StorageHealthMonitor.Probe, Assert.Single(Store1.Commands));
 
             Store1.FailEverything(Refused("10.9.0.11"));
             _time.Advance(Interval);
-            await Eventually.TrueAsync(() => monitor.Rounds >= 2, "the second round");
+            await WaitFor.TrueAsync(() => monitor.Rounds >= 2, "the second round");
             var down = monitor.Of("store1");
             Assert.Equal(StorageHealth.Down, down.Health);
             Assert.Contains("Connection refused", down.Reason, StringComparison.Ordinal);
             Assert.Equal(StorageHealth.Ok, monitor.Of("store0").Health);
 
             _time.Advance(Interval);
-            await Eventually.TrueAsync(() => monitor.Rounds >= 3, "the third round");
+            await WaitFor.TrueAsync(() => monitor.Rounds >= 3, "the third round");
             Assert.Empty(_jobs.Queued);
 
             Store1.On(_ => true, FakeReply.Ok());
             _time.Advance(Interval);
-            await Eventually.TrueAsync(() => monitor.Rounds >= 4, "the fourth round");
+            await WaitFor.TrueAsync(() => monitor.Rounds >= 4, "the fourth round");
             Assert.Equal(StorageHealth.Ok, monitor.Of("store1").Health);
         }
         finally
@@ -149,7 +149,7 @@ public sealed class StorageHealthMonitorTests : IDisposable
         var monitor = Monitor();
 
         var round = monitor.CheckAllAsync();
-        await Eventually.TrueAsync(() => Store0.Commands.Count == 1, "the check to start");
+        await WaitFor.TrueAsync(() => Store0.Commands.Count == 1, "the check to start");
         Assert.False(round.IsCompleted);
         _time.Advance(Interval * 0.8);
         await round;

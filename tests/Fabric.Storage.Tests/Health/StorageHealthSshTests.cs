@@ -53,7 +53,7 @@ public sealed class StorageHealthSshTests : IAsyncLifetime
             ConnectRetries = 1,
             ConnectRetryDelay = TimeSpan.FromMilliseconds(100),
         });
-        services.AddFabricStorage();
+        services.AddJobHandler<StorageSyncJobHandler>(); // the one storage kind this needs (no image store, no volumes)
         services.AddFabricStorageHealth(configuration);
         _services = services.BuildServiceProvider();
 

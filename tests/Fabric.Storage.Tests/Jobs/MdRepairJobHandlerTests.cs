@@ -20,7 +20,7 @@ public sealed class MdRepairJobHandlerTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("fabric-md-repair-").FullName;
     private readonly IRegistry _registry;
     private readonly FakeRemoteHosts _hosts = new();
-    private readonly RecordingJobService _jobs = new();
+    private readonly QueuedJobsService _jobs = new();
     private readonly FakeTimeProvider _time = new();
     private readonly ServiceProvider _services;
 
@@ -60,11 +60,11 @@ public sealed class MdRepairJobHandlerTests : IDisposable
         Host.On(c => c.Equals(MdRepairScripts.ReadMdStat()), _ => FakeReply.Ok(answers.TryDequeue(out var next) ? next : last));
     }
 
-    private static RecordingJobContext Context(Dictionary<string, string> arguments, CancellationToken cancellationToken = default) =>
+    private static RepairJobContext Context(Dictionary<string, string> arguments, CancellationToken cancellationToken = default) =>
         new(MdRepairJobHandler.KindName, "h1", arguments, cancellationToken);
 
     /// <summary>Runs the job, moving the fake clock on while it waits between reads of /proc/mdstat.</summary>
-    private async Task RunAsync(RecordingJobContext context)
+    private async Task RunAsync(RepairJobContext context)
     {
         var run = Handler().RunAsync(context);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -169,7 +169,7 @@ public sealed class MdRepairJobHandlerTests : IDisposable
         var context = Context([], cancel.Token);
 
         var run = Handler().RunAsync(context);
-        await Eventually.TrueAsync(() => context.Progressed.Count > 0, "the rebuild's progress");
+        await WaitFor.TrueAsync(() => context.Progressed.Count > 0, "the rebuild's progress");
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -197,7 +197,7 @@ public sealed class MdRepairJobHandlerTests : IDisposable
         var context = Context(new() { ["after"] = sync.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
         var run = Handler().RunAsync(context);
-        await Eventually.TrueAsync(() => context.Steps.Count > 0, "the wait step");
+        await WaitFor.TrueAsync(() => context.Steps.Count > 0, "the wait step");
         _time.Advance(MdRepairJobHandler.PollInterval);
         Assert.Empty(Host.Commands);
         _jobs.SetState(sync.Id, JobState.Succeeded);

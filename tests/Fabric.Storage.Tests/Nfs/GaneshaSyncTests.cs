@@ -74,20 +74,20 @@ public sealed class GaneshaSyncTests : IAsyncLifetime
         var first = await SyncAsync(Storage("root-h1"));
         Assert.Equal([NfsActionKind.WriteConfig, NfsActionKind.Start], first.Select(a => a.Kind));
         int pid = Pid;
-        await Eventually.TrueAsync(() => ListensOn2049Async().Result, "ganesha listening on 2049");
+        await WaitFor.TrueAsync(() => ListensOn2049Async().Result, "ganesha listening on 2049");
 
         Assert.Empty(await SyncAsync(Storage("root-h1")));
 
         var added = await SyncAsync(Storage("root-h1", "root-h2"));
         Assert.Equal([NfsActionKind.WriteConfig, NfsActionKind.Reload], added.Select(a => a.Kind));
-        await Eventually.TrueAsync(() => File.ReadAllText(Path.Combine(Run, "ganesha.log")).Contains("SIGHUP", StringComparison.Ordinal), "ganesha's reload");
+        await WaitFor.TrueAsync(() => File.ReadAllText(Path.Combine(Run, "ganesha.log")).Contains("SIGHUP", StringComparison.Ordinal), "ganesha's reload");
         Assert.Equal(pid, Pid);
         Assert.True(await ListensOn2049Async());
         Assert.Empty(await SyncAsync(Storage("root-h1", "root-h2")));
 
         var stopped = await SyncAsync(Storage());
         Assert.Equal(NfsActionKind.Stop, Assert.Single(stopped).Kind);
-        await Eventually.TrueAsync(() => !ListensOn2049Async().Result, "ganesha stopped");
+        await WaitFor.TrueAsync(() => !ListensOn2049Async().Result, "ganesha stopped");
         Assert.False(File.Exists(Path.Combine(Run, "ganesha.pid")));
     }
 

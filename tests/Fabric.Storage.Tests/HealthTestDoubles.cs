@@ -5,7 +5,7 @@ using Fabric.Jobs.Running;
 namespace Fabric.Storage.Tests;
 
 /// <summary>A job context that records steps, progress and log lines.</summary>
-internal sealed class RecordingJobContext(string kind, string node, IReadOnlyDictionary<string, string> arguments, CancellationToken cancellationToken = default) : IJobContext
+internal sealed class RepairJobContext(string kind, string node, IReadOnlyDictionary<string, string> arguments, CancellationToken cancellationToken = default) : IJobContext
 {
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly ConcurrentQueue<string> _steps = new();
@@ -44,7 +44,7 @@ internal sealed class RecordingJobContext(string kind, string node, IReadOnlyDic
 
 /// <summary>An <see cref="IJobService"/> that records the jobs queued, in order, and answers <see cref="FindAsync"/> from
 /// states the test sets.</summary>
-internal sealed class RecordingJobService : IJobService
+internal sealed class QueuedJobsService : IJobService
 {
     private readonly ConcurrentQueue<Job> _queued = new();
     private readonly ConcurrentDictionary<long, JobState> _states = new();
@@ -91,7 +91,7 @@ internal sealed class RecordingJobService : IJobService
     public JobSubscription Subscribe(long id) => throw new NotSupportedException();
 }
 
-internal static class Eventually
+internal static class WaitFor
 {
     /// <summary>Waits (in real time, generously: the machine may be busy) until <paramref name="condition"/> holds.</summary>
     public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
