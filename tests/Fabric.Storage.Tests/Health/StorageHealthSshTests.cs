@@ -23,11 +23,25 @@ public sealed class StorageHealthSshTests : IAsyncLifetime
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5); // as the lab; a busy machine needs the 4 s a check may take
 
     private readonly string _dir = Directory.CreateTempSubdirectory("fabric-health-ssh-").FullName;
-    private OpenSshServer _server = null!;
-    private ServiceProvider _services = null!;
+    private OpenSshServer? _server;
+    private ServiceProvider? _services;
     private List<IHostedService> _hosted = [];
 
     public async Task InitializeAsync()
+    {
+        try
+        {
+            await SetUpAsync();
+        }
+        catch
+        {
+            // xUnit does not call DisposeAsync when InitializeAsync throws: stop what was started here.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task SetUpAsync()
     {
         var identity = SshIdentity.LoadOrCreate(Path.Combine(_dir, "ssh"));
         var run = Directory.CreateDirectory(Path.Combine(_dir, "run")).FullName;
@@ -88,12 +102,24 @@ public sealed class StorageHealthSshTests : IAsyncLifetime
             await service.StopAsync(CancellationToken.None);
         }
 
-        await _services.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        _hosted = [];
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
     }
 
-    private IStorageHealth Health => _services.GetRequiredService<IStorageHealth>();
+    private IStorageHealth Health => _services!.GetRequiredService<IStorageHealth>();
 
     /// <summary>Waits for a health, returning how long it took (real time, generous: the machine may be busy).</summary>
     private async Task<TimeSpan> WaitForAsync(StorageHealth expected, TimeSpan within)
@@ -113,14 +139,14 @@ public sealed class StorageHealthSshTests : IAsyncLifetime
     {
         await WaitForAsync(StorageHealth.Ok, TimeSpan.FromSeconds(60));
 
-        _server.Stop();
+        _server!.Stop();
         var tookDown = await WaitForAsync(StorageHealth.Down, TimeSpan.FromSeconds(60));
-        Assert.Contains($"127.0.0.1:{_server.Port}", Health.Of("store1").Reason, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{_server!.Port}", Health.Of("store1").Reason, StringComparison.Ordinal);
 
-        await _server.StartAgainAsync();
+        await _server!.StartAgainAsync();
         await WaitForAsync(StorageHealth.Ok, TimeSpan.FromSeconds(60));
 
-        var jobs = _services.GetRequiredService<IJobService>();
+        var jobs = _services!.GetRequiredService<IJobService>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         Job? sync;
         while ((sync = (await jobs.ListAsync(new JobQuery(Node: "store1"))).FirstOrDefault(j => j.Kind == StorageSyncJobHandler.KindName)) is not { IsFinished: true })
@@ -133,7 +159,7 @@ public sealed class StorageHealthSshTests : IAsyncLifetime
         Assert.Equal("appliance", sync.Actor);
         var log = await jobs.LogAsync(sync.Id);
         Assert.Contains(log, l => l.Line.Contains("exports match the registry", StringComparison.Ordinal));
-        var events = (await _services.GetRequiredService<IRegistry>().ListEventsAsync("store1")).Value!
+        var events = (await _services!.GetRequiredService<IRegistry>().ListEventsAsync("store1")).Value!
             .Where(e => e.Kind == EventKind.StorageDown || e.Kind == EventKind.StorageUp).ToList();
         Assert.True(events.Count == 2, string.Join(" | ", events.Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} {e.Message}")));
         Assert.Equal([EventKind.StorageDown, EventKind.StorageUp], events.Select(e => e.Kind));
