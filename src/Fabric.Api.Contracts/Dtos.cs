@@ -93,6 +93,9 @@ public sealed record NodeDto
     /// <summary>An instance's lifecycle state: defined, starting, running, migrating, stopping, stopped or failed.</summary>
     public string? InstanceState { get; init; }
 
+    /// <summary>A storage node's health from Fabric's checks: <c>ok</c>, <c>down</c> or <c>unknown</c> (not checked yet).</summary>
+    public string? Health { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }

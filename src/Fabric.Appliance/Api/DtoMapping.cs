@@ -2,6 +2,7 @@ using Fabric.Api.Contracts;
 using Fabric.Core;
 using Fabric.Core.Lifecycle;
 using Fabric.Registry;
+using Fabric.Storage.Health;
 
 namespace Fabric.Appliance.Api;
 
@@ -41,6 +42,10 @@ internal static class DtoMapping
         CreatedAt = node.CreatedAt,
         UpdatedAt = node.UpdatedAt,
     };
+
+    /// <summary>The node with its health when it is a storage node.</summary>
+    public static NodeDto ToDto(this Node node, Storage.Health.IStorageHealth health) =>
+        node.Role == NodeRole.Storage ? node.ToDto() with { Health = health.Of(node.Name).Health.ToWire() } : node.ToDto();
 
     public static NetworkDto ToDto(this Network network) => new()
     {

@@ -4,6 +4,7 @@ using Fabric.Appliance.Security;
 using Fabric.Core;
 using Fabric.Core.Events;
 using Fabric.Registry;
+using Fabric.Storage.Health;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Fabric.Appliance.Api;
@@ -15,7 +16,7 @@ internal static class NodeEndpoints
     {
         var nodes = api.MapGroup("/nodes").WithTags("nodes");
 
-        nodes.MapGet("", (IRegistry registry, [FromQuery] string? role) =>
+        nodes.MapGet("", (IRegistry registry, IStorageHealth health, [FromQuery] string? role) =>
         {
             NodeRole? filter = null;
             if (role is not null)
@@ -28,10 +29,10 @@ internal static class NodeEndpoints
                 filter = parsed;
             }
 
-            return Results.Ok(registry.ListNodes(filter).Select(n => n.ToDto()).ToList());
+            return Results.Ok(registry.ListNodes(filter).Select(n => n.ToDto(health)).ToList());
         }).Produces<List<NodeDto>>().ProducesValidationProblem();
 
-        nodes.MapPost("", async (HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
+        nodes.MapPost("", async (HttpContext context, IRegistry registry, IStorageHealth health, CancellationToken cancellationToken) =>
         {
             var (request, problem) = await JsonBody.ReadAsync<CreateNodeRequest>(context.Request, cancellationToken);
             if (problem is not null)
@@ -46,16 +47,16 @@ internal static class NodeEndpoints
 
             var result = await registry.AddNodeAsync(request!.ToInput(), ActorOf(context), cancellationToken);
             return result.Succeeded
-                ? Results.Created($"/api/v1/nodes/{result.Value.Name}", result.Value.ToDto())
+                ? Results.Created($"/api/v1/nodes/{result.Value.Name}", result.Value.ToDto(health))
                 : Problems.From(result.Error);
         }).RequireWriteToken().Accepts<CreateNodeRequest>("application/json").Produces<NodeDto>(201).Produces<ProvisionedNodeDto>(202)
             .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409).ProducesProblem(413);
 
-        nodes.MapGet("/{name}", (string name, IRegistry registry) =>
-            registry.FindNode(name) is { } node ? Results.Ok(node.ToDto()) : NotFound(name))
+        nodes.MapGet("/{name}", (string name, IRegistry registry, IStorageHealth health) =>
+            registry.FindNode(name) is { } node ? Results.Ok(node.ToDto(health)) : NotFound(name))
             .Produces<NodeDto>().ProducesProblem(404);
 
-        nodes.MapPatch("/{name}", async (string name, HttpContext context, IRegistry registry, CancellationToken cancellationToken) =>
+        nodes.MapPatch("/{name}", async (string name, HttpContext context, IRegistry registry, IStorageHealth health, CancellationToken cancellationToken) =>
         {
             var (request, removed, problem) = await JsonBody.ReadMergePatchAsync<PatchNodeRequest>(context.Request, cancellationToken);
             if (problem is not null)
@@ -64,7 +65,7 @@ internal static class NodeEndpoints
             }
 
             var result = await registry.UpdateNodeAsync(name, request!.ToChanges() with { Clear = removed }, ActorOf(context), cancellationToken);
-            return result.Succeeded ? Results.Ok(result.Value.ToDto()) : Problems.From(result.Error);
+            return result.Succeeded ? Results.Ok(result.Value.ToDto(health)) : Problems.From(result.Error);
         }).RequireWriteToken().Accepts<PatchNodeRequest>("application/json").Produces<NodeDto>()
             .ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
 

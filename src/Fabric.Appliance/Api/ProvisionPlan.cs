@@ -16,7 +16,9 @@ namespace Fabric.Appliance.Api;
 /// <c>provision-root</c> job on the node makes it (202 with the node and the job).</summary>
 internal sealed record ProvisionPlan(string? Pair, string? Image)
 {
-    /// <summary>The plan when the request asks (or the settings make it) for a provisioned root; null for a plain add.</summary>
+    /// <summary>The plan when the request asks (or the settings make it) for a provisioned root; null for a plain add.
+    /// A hardware node with no root, no <c>provision</c> and no <c>Fabric:Storage:DefaultPair</c> is a plain add: a host
+    /// Fabric drives but does not netboot (a hypervisor installed on its own disk), or one whose root is set later.</summary>
     public static ProvisionPlan? For(CreateNodeRequest request, IServiceProvider services)
     {
         if (request.Provision is not null)
@@ -25,7 +27,8 @@ internal sealed record ProvisionPlan(string? Pair, string? Image)
         }
 
         bool hardware = NodeEnumNames.TryParseRole(request.Role, out var role) && role == NodeRole.Hardware;
-        return hardware && request.Root is null ? Resolve(request, services) : null;
+        bool defaultPair = !string.IsNullOrEmpty(services.GetRequiredService<IOptions<StorageOptions>>().Value.DefaultPair);
+        return hardware && request.Root is null && defaultPair ? Resolve(request, services) : null;
     }
 
     private static ProvisionPlan Resolve(CreateNodeRequest request, IServiceProvider services)

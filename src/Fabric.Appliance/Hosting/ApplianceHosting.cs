@@ -29,6 +29,7 @@ public static class ApplianceHosting
         services.AddSingleton(new SettingsSection(Jobs.JobsOptions.Section, typeof(Jobs.JobsOptions)));
         services.AddFabricSettings<Storage.StorageOptions, Storage.StorageOptionsValidator>(Storage.StorageOptions.Section);
         services.AddSingleton(new SettingsSection(Instances.Settings.InstanceOptions.Section, typeof(Instances.Settings.InstanceOptions)));
+        services.AddSingleton(new SettingsSection(Storage.Health.StorageHealthOptions.Section, typeof(Storage.Health.StorageHealthOptions)));
 
         var (values, problems) = SettingsCheck.Run(services, builder.Configuration);
         if (problems.Count == 0)
@@ -76,6 +77,7 @@ public static class ApplianceHosting
         Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
         Router.RouterServiceCollectionExtensions.AddFabricRouter(services);
         Instances.InstancesServiceCollectionExtensions.AddFabricInstances(services);
+        Storage.Health.StorageHealthServiceCollectionExtensions.AddFabricStorageHealth(services, builder.Configuration);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());
         services.TryAddSingleton<DiscoverySweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<DiscoverySweepService>());

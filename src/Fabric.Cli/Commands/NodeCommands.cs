@@ -94,8 +94,8 @@ internal static class NodeCommands
                 return;
             }
 
-            Table.Write(environment.Output, ["NAME", "ROLE", "STATE", "IP", "MACS", "ROOT"],
-                nodes.Select(n => (IReadOnlyList<string?>)[n.Name, n.Role, n.State, n.Ip ?? "-", string.Join(",", n.Macs), n.Root ?? (n.AoeShelf is int s ? $"shelf {s}" : "-")]));
+            Table.Write(environment.Output, ["NAME", "ROLE", "STATE", "HEALTH", "IP", "MACS", "ROOT"],
+                nodes.Select(n => (IReadOnlyList<string?>)[n.Name, n.Role, n.State, n.Health ?? "-", n.Ip ?? "-", string.Join(",", n.Macs), n.Root ?? (n.AoeShelf is int s ? $"shelf {s}" : "-")]));
         }));
         return command;
     }
@@ -119,6 +119,7 @@ internal static class NodeCommands
                 ("name", node.Name),
                 ("role", node.Role),
                 ("state", node.State),
+                ("health", node.Health),
                 ("macs", string.Join(", ", node.Macs)),
                 ("ip", node.Ip),
                 ("network", node.Network),

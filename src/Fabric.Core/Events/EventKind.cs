@@ -51,10 +51,17 @@ public readonly record struct EventKind
     /// <summary>An instance moved through its lifecycle (and, after a migration, to another hypervisor).</summary>
     public static EventKind InstanceState { get; } = new("instance-state");
 
+    /// <summary>A storage node stopped answering Fabric's health check (the message says why).</summary>
+    public static EventKind StorageDown { get; } = new("storage-down");
+
+    /// <summary>A storage node that was down answers again; Fabric syncs its exports and repairs the md roots on it.</summary>
+    public static EventKind StorageUp { get; } = new("storage-up");
+
     public static IReadOnlyList<EventKind> All { get; } =
     [
         Created, Updated, Removed, Discovered, BootScript, BootInitramfs, BootRootMounted, BootUp, BootFailed, BootTimeout,
         ProvisioningStarted, ProvisioningFinished, ProvisioningFailed, SshHostKeyPinned, SshHostKeyMismatch, InstanceState,
+        StorageDown, StorageUp,
     ];
 
     /// <summary>The kind of a stored entry; text this version does not know is kept as it is.</summary>

@@ -5,10 +5,11 @@ using Fabric.Jobs.Running;
 using Fabric.Registry;
 using Fabric.Remote;
 using Fabric.Storage.Exports;
+using Fabric.Storage.Nfs;
 
 namespace Fabric.Storage.Jobs;
 
-/// <summary>Job kind <c>storage-sync</c> on a storage node: reads its exports over SSH and brings them to what the registry
+/// <summary>Job kind <c>storage-sync</c> on a storage node: reads its exports (AoE, then NFS) over SSH and brings them to what the registry
 /// says (<c>dryRun=true</c>: only logs the plan). A host key mismatch records <c>ssh-host-key-mismatch</c> on the node and
 /// fails the job with nothing run; an unreachable node fails it with the address and the reason.</summary>
 internal sealed class StorageSyncJobHandler(IRegistry registry, IRemoteHosts remoteHosts) : IJobHandler
@@ -47,8 +48,15 @@ internal sealed class StorageSyncJobHandler(IRegistry registry, IRemoteHosts rem
         await context.StepAsync(dryRun ? "plan exports" : "sync exports");
         try
         {
-            var plan = await ExportSync.SyncAsync(remoteHosts.For(target), node, dryRun, context.Log, context.CancellationToken);
-            context.Progress(plan.Count, plan.Count, "changes");
+            var host = remoteHosts.For(target);
+            var plan = await ExportSync.SyncAsync(host, node, dryRun, context.Log, context.CancellationToken);
+            await context.StepAsync(dryRun ? "plan NFS exports" : "sync NFS exports");
+            var nfs = await NfsSync.SyncAsync(host, node, dryRun, context.Log, context.CancellationToken);
+            context.Progress(plan.Count + nfs.Count, plan.Count + nfs.Count, "changes");
+        }
+        catch (ArgumentException e) when (e.Message.StartsWith("nfsExports:", StringComparison.Ordinal))
+        {
+            throw new JobFailedException(e.Message, e);
         }
         catch (HostKeyMismatchException e)
         {

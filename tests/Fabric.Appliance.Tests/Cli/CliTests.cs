@@ -42,8 +42,8 @@ public sealed class CliTests : IAsyncLifetime
 
         var list = await RunAsync("node", "list");
         var lines = list.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Matches("^NAME +ROLE +STATE +IP +MACS +ROOT$", lines[0]);
-        Assert.Matches("^hnode01 +hardware +registered +10.0.0.2 +52:54:00:12:34:56,52:54:00:12:34:57 +aoe:e0.1$", lines[1]);
+        Assert.Matches("^NAME +ROLE +STATE +HEALTH +IP +MACS +ROOT$", lines[0]);
+        Assert.Matches("^hnode01 +hardware +registered +- +10.0.0.2 +52:54:00:12:34:56,52:54:00:12:34:57 +aoe:e0.1$", lines[1]);
 
         var json = await RunAsync("node", "list", "--role", "hardware", "-o", "json");
         var parsed = JsonDocument.Parse(json.Out).RootElement;

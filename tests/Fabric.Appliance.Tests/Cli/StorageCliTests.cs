@@ -63,7 +63,7 @@ public sealed class StorageCliTests : IAsyncLifetime
     [InlineData(new[] { "volume", "create", "v1", "--pair", "p1", "--size", "lots" }, 2, "error: --size: 'lots' is not a size")]
     [InlineData(new[] { "volume", "create", "v1", "--pair", "p1", "--size", "1M", "--image", "missing" }, 1, "error: image: pair 'p1' has no image 'missing'")]
     [InlineData(new[] { "volume", "rm", "nothing" }, 1, "error: name: no volume named 'nothing' (404)")]
-    [InlineData(new[] { "node", "add", "h1", "--mac", "52:54:00:00:0d:01", "--role", "hardware" }, 1, "error: root: a hardware node needs a root")]
+    [InlineData(new[] { "node", "add", "h1", "--mac", "52:54:00:00:0d:01", "--role", "hardware", "--image", "hnode-root" }, 1, "error: root: a hardware node needs a root")]
     public async Task Errors_BadInput_OneLineAndNonZeroExit(string[] args, int code, string start)
     {
         await ImageFileAsync("root.img", 10);

@@ -15,6 +15,7 @@ public sealed class LogEventIdTests
         { "Fabric.Boot", 5000 },
         { "Fabric.Remote", 6000 },
         { "Fabric.Jobs", 7000 },
+        { "Fabric.Storage", 8000 },
     };
 
     [Theory]

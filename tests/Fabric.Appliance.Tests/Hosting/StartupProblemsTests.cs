@@ -96,6 +96,15 @@ public sealed class StartupProblemsTests : IDisposable
     }
 
     [Fact]
+    public async Task Main_BadStorageCheckInterval_OneLineNamingTheKey()
+    {
+        var run = await RunAsync("--Fabric:Storage:CheckInterval=00:00:00");
+
+        AssertRefused(run, "Fabric:Storage:CheckInterval: '00:00:00' is not a time span from 00:00:01 to 01:00:00");
+        Assert.Single(run.Errors);
+    }
+
+    [Fact]
     public async Task Main_ManyBadSettings_EveryProblemOnItsOwnLine()
     {
         var run = await RunAsync(

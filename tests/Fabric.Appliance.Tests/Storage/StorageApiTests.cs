@@ -178,9 +178,21 @@ public sealed class StorageApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PostNode_HardwareWithoutRootOrPair_BadRequestNamingRoot()
+    public async Task PostNode_HardwareWithoutRootOrPairNoDefault_PlainAddNoJob()
     {
         var response = await _admin.PostAsJsonAsync("/api/v1/nodes", new { name = "h1", mac = "52:54:00:00:0d:01", role = "hardware" });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var node = _host.Registry.FindNode("h1")!;
+        Assert.Equal(NodeState.Registered, node.State);
+        Assert.Null(node.Hardware!.Root);
+        Assert.Empty(_host.Registry.ListVolumes());
+    }
+
+    [Fact]
+    public async Task PostNode_ProvisionImageButNoPairNoDefault_BadRequestNamingRoot()
+    {
+        var response = await _admin.PostAsJsonAsync("/api/v1/nodes", new { name = "h1", mac = "52:54:00:00:0d:01", role = "hardware", provision = new { image = "base" } });
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "root");
         Assert.Null(_host.Registry.FindNode("h1"));

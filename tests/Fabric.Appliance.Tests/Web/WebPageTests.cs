@@ -50,6 +50,45 @@ public sealed class WebPageTests(WebFixture fixture)
     }
 
     [Fact]
+    public async Task NodesPage_StorageNodeUnreachable_MarkedDown()
+    {
+        // A port on 127.0.0.1 that nothing listens on: the check is refused, the node goes down.
+        int closed;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closed = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var name = Unique("store");
+        var added = await fixture.Services.GetRequiredService<IRegistry>().AddNodeAsync(
+            new NodeInput
+            {
+                Name = name,
+                Role = "storage",
+                Macs = [UniqueMac()],
+                MacField = "mac",
+                Pair = Unique("pair"),
+                AoeShelf = 7,
+                SshAddress = "127.0.0.1",
+                SshPort = closed,
+                SshHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOqlDtcScx3TBXl3oaum63sKOEpeBAX7UfklRfGs6x9l",
+            },
+            Fabric.Core.Events.Actor.Admin);
+        Assert.True(added.Succeeded, added.Error?.ToString());
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+
+        // The first check gives up after its connection retries; the page refreshes itself every 5 s.
+        await Assertions.Expect(Row(page, name).Locator(".health-down")).ToHaveTextAsync("down", new() { Timeout = 90_000 });
+        await Assertions.Expect(Row(page, name)).ToHaveClassAsync("node-down");
+
+        await page.GotoAsync($"/nodes/{name}");
+        await Assertions.Expect(page.Locator("h1 .health-down")).ToHaveTextAsync("down");
+        await Assertions.Expect(page.Locator(".health-reason")).ToContainTextAsync($"127.0.0.1:{closed}");
+    }
+
+    [Fact]
     public async Task AddNode_BadMac_ShowsTheErrorNextToTheMacField()
     {
         var (context, page) = await fixture.SignedInPageAsync();

@@ -82,7 +82,7 @@ public sealed class HypervisorLab : IAsyncLifetime, IHypervisorHosts
             var wrapper = Path.Combine(bin, QemuCommands.Qemu);
             await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec ip netns exec {ns} /usr/bin/{QemuCommands.Qemu} \"$@\"\n");
             File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var server = await OpenSshServer.StartAsync(Identity.PublicKey, $"{bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+            var server = await OpenSshServer.StartAsync(Identity.PublicKey, new Dictionary<string, string> { ["PATH"] = $"{bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" });
             _servers.Add(server);
             var runRoot = Directory.CreateDirectory(Path.Combine(Folder, name, "run")).FullName;
             _hosts[name] = new HypervisorHost(name, new SshTarget("127.0.0.1", server.Port, OpenSshServer.User, server.HostKey), runRoot);

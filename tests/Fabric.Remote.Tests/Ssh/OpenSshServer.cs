@@ -11,7 +11,7 @@ namespace Fabric.Remote.Tests.Ssh;
 public sealed class OpenSshServer : IAsyncDisposable
 {
     private const string Sshd = "/usr/sbin/sshd";
-    private readonly Process _process;
+    private Process _process;
     private readonly List<string> _log;
 
     private OpenSshServer(string folder, int port, Process process, List<string> log, string hostKey)
@@ -46,9 +46,9 @@ public sealed class OpenSshServer : IAsyncDisposable
     /// <summary>TCP connections the server has accepted so far.</summary>
     public int Connections => Log.Count(line => line.StartsWith("Connection from 127.0.0.1", StringComparison.Ordinal));
 
-    /// <summary>Starts the server; <paramref name="path"/>, when given, is the sessions' PATH (a test puts its own
-    /// wrappers first).</summary>
-    public static async Task<OpenSshServer> StartAsync(string authorizedKey, string? path = null)
+    /// <summary>Starts a server that lets <paramref name="authorizedKey"/> in. <paramref name="environment"/> is added to the
+    /// sessions' environment (<c>SetEnv</c>), next to the empty HOME.</summary>
+    public static async Task<OpenSshServer> StartAsync(string authorizedKey, IReadOnlyDictionary<string, string>? environment = null)
     {
         var folder = Directory.CreateTempSubdirectory("fabric-sshd-").FullName;
         if (!Directory.Exists("/run/sshd"))
@@ -60,6 +60,7 @@ public sealed class OpenSshServer : IAsyncDisposable
         await RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "test-sshd", "-f", Path.Combine(folder, "host_ed25519"));
         await File.WriteAllTextAsync(Path.Combine(folder, "authorized_keys"), authorizedKey + "\n");
         var hostKey = (await File.ReadAllTextAsync(Path.Combine(folder, "host_ed25519.pub"))).Trim();
+        var setEnv = string.Concat((environment ?? new Dictionary<string, string>()).Select(e => $" {e.Key}={e.Value}"));
 
         for (int attempt = 0; ; attempt++)
         {
@@ -79,47 +80,78 @@ public sealed class OpenSshServer : IAsyncDisposable
                 Subsystem sftp internal-sftp
                 LogLevel VERBOSE
                 MaxStartups 100
-                SetEnv HOME={folder}/home{(path is null ? "" : $" PATH={path}")}
+                SetEnv HOME={folder}/home{setEnv}
                 """);
             Directory.CreateDirectory(Path.Combine(folder, "home"));
 
             var log = new List<string>();
-            var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var process = new Process
-            {
-                StartInfo = new ProcessStartInfo(Sshd) { ArgumentList = { "-D", "-f", config, "-e" }, RedirectStandardError = true, UseShellExecute = false },
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is null)
-                {
-                    listening.TrySetException(new InvalidOperationException("sshd exited: " + string.Join(" | ", log)));
-                    return;
-                }
-
-                lock (log)
-                {
-                    log.Add(e.Data);
-                }
-
-                if (e.Data.StartsWith("Server listening on", StringComparison.Ordinal))
-                {
-                    listening.TrySetResult();
-                }
-            };
-            process.Start();
-            process.BeginErrorReadLine();
             try
             {
-                await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                var process = await LaunchAsync(config, log);
                 return new OpenSshServer(folder, port, process, log, hostKey);
             }
             catch (Exception) when (attempt < 3)
             {
                 // Another process took the port between the probe and sshd's bind: try another one.
-                Kill(process);
             }
         }
+    }
+
+    /// <summary>Runs <c>sshd -D -f CONFIG -e</c> until it says it listens; killed when it does not.</summary>
+    private static async Task<Process> LaunchAsync(string config, List<string> log)
+    {
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process
+        {
+            StartInfo = new ProcessStartInfo(Sshd) { ArgumentList = { "-D", "-f", config, "-e" }, RedirectStandardError = true, UseShellExecute = false },
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                listening.TrySetException(new InvalidOperationException("sshd exited: " + string.Join(" | ", log)));
+                return;
+            }
+
+            lock (log)
+            {
+                log.Add(e.Data);
+            }
+
+            if (e.Data.StartsWith("Server listening on", StringComparison.Ordinal))
+            {
+                listening.TrySetResult();
+            }
+        };
+        process.Start();
+        process.BeginErrorReadLine();
+        try
+        {
+            await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            return process;
+        }
+        catch (Exception)
+        {
+            Kill(process);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The server goes away as a stopped node's would: its connections dropped, the listener killed.</summary>
+    public void Stop()
+    {
+        DropConnections();
+        Kill(_process);
+    }
+
+    /// <summary>Starts the server again after <see cref="Stop"/>: same port, host key and configuration.</summary>
+    public async Task StartAgainAsync()
+    {
+        var process = await LaunchAsync(Path.Combine(Folder, "sshd_config"), _log);
+        var old = _process;
+        _process = process;
+        old.Dispose();
     }
 
     /// <summary>Ends every open connection: kills the listening sshd's children (one per connection), as a crash or a

@@ -8,6 +8,7 @@ using Fabric.Remote.Hosts;
 using Fabric.Remote.Testing;
 using Fabric.Storage.Exports;
 using Fabric.Storage.Jobs;
+using Fabric.Storage.Nfs;
 
 namespace Fabric.Storage.Tests.Jobs;
 
@@ -59,8 +60,9 @@ public sealed class StorageSyncJobHandlerTests : IDisposable
 
         await new StorageSyncJobHandler(_registry, _hosts).RunAsync(context);
 
-        Assert.Equal(2, Host.Commands.Count);
+        Assert.Equal(3, Host.Commands.Count);
         Assert.Equal(["1", "1", "veth-s1", "/srv/fabric/volumes/root-h1.img"], Host.Commands[1].Arguments.Skip(4));
+        Assert.Equal(GaneshaScripts.StatusCommand("/run/fabric"), Host.Commands[2]);
         Assert.Contains(context.Lines, l => l.Contains("start e1.1", StringComparison.Ordinal));
     }
 
@@ -72,7 +74,7 @@ public sealed class StorageSyncJobHandlerTests : IDisposable
 
         await new StorageSyncJobHandler(_registry, _hosts).RunAsync(new FakeJobContext(new Dictionary<string, string> { ["dryRun"] = "true" }));
 
-        Assert.Equal(ExportScripts.ListCommand(), Assert.Single(Host.Commands));
+        Assert.Equal([ExportScripts.ListCommand(), GaneshaScripts.StatusCommand("/run/fabric")], Host.Commands);
     }
 
     [Fact]
