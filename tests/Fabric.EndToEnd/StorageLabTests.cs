@@ -9,7 +9,7 @@ namespace Fabric.EndToEnd;
 [Collection(LabCollection.Name)]
 public sealed partial class StorageLabTests
 {
-    [Fact(Skip = "Fabric cannot provision a root yet: fabric image push and node add without --root (issue 11) are not built")]
+    [Fact]
     public async Task NodeAdd_NoRoot_FabricProvisionsMirrorAndNodeIsUpWithPinnedHostKey()
     {
         LabRun run = await Lab.RunAsync("--root", "auto", "--mac", "52:54:00:0e:02:01");
@@ -30,7 +30,7 @@ public sealed partial class StorageLabTests
         Assert.Equal(printed.Groups[1].Value, run.NodeField("sshHostKey"));
     }
 
-    [Fact(Skip = "Fabric cannot provision a root yet: fabric image push and node add without --root (issue 11) are not built")]
+    [Fact]
     public async Task NodeAdd_SecondStorageHostStopsAndReturns_NodeStaysUpAndFabricRepairsMirror()
     {
         LabRun run = await Lab.RunAsync("--root", "auto", "--storage-fail", "--mac", "52:54:00:0e:02:02");
