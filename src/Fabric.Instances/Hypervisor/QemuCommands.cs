@@ -73,6 +73,9 @@ public sealed record QemuSpec(string Name, int VCpus, long MemoryMiB, MacAddress
     /// label says otherwise).</summary>
     public string RunRoot { get; init; } = InstancePaths.Root;
 
+    /// <summary>Where the tap goes once qemu runs (<see cref="QemuCommands.Plug"/>); null leaves it as qemu made it.</summary>
+    public SwitchPort? Port { get; init; }
+
     public InstancePaths Paths => new(Name, RunRoot);
 
     /// <summary>The tap device: <c>fab</c> and the MAC's last four bytes, within Linux's 15 characters and unique
@@ -120,15 +123,57 @@ public static class QemuCommands
     public static RemoteCommand Launch(QemuSpec spec) =>
         RemoteCommand.Script("d=$1; shift; mkdir -p -- \"$d\" && exec \"$@\"", [spec.Paths.Folder, Qemu, .. Arguments(spec)]);
 
+    /// <summary>Puts the running qemu's tap on the hypervisor's switch and records the port in the instance's folder
+    /// (<c>port</c>), so <see cref="Kill"/> takes it off again. Idempotent: an OVS port is added with <c>--may-exist</c>
+    /// and its tag set again; Linux bridge and VLAN sub-interface are made only when missing.</summary>
+    public static RemoteCommand Plug(QemuSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var port = spec.Port ?? throw new ArgumentException("the spec has no switch port", nameof(spec));
+        var vlan = port.Vlan?.ToString(CultureInfo.InvariantCulture) ?? "";
+        return port.Kind == SwitchKind.Ovs
+            ? RemoteCommand.Script(PlugOvs, spec.TapName, port.Bridge, vlan, spec.Paths.Folder)
+            : RemoteCommand.Script(PlugLinux, spec.TapName, port.Bridge, vlan, spec.Paths.Folder, port.Uplink);
+    }
+
+    /// <summary>Arguments: tap, bridge, VLAN ('' for none), the instance's folder.</summary>
+    internal const string PlugOvs = """
+        t=$1 br=$2 vlan=$3 d=$4
+        if [ -n "$vlan" ]; then
+          ovs-vsctl --may-exist add-port "$br" "$t" -- set port "$t" tag="$vlan" || exit 1
+        else
+          ovs-vsctl --may-exist add-port "$br" "$t" -- clear port "$t" tag || exit 1
+        fi
+        ip link set "$t" up || exit 1
+        printf 'ovs %s %s\n' "$br" "$t" > "$d/port"
+        """;
+
+    /// <summary>Arguments: tap, bridge of untagged networks, VLAN ('' for none), the instance's folder, uplink.</summary>
+    internal const string PlugLinux = """
+        t=$1 br=$2 vlan=$3 d=$4 up=$5
+        if [ -n "$vlan" ]; then
+          dev=$up.$vlan br=br$vlan
+          ip link show "$dev" >/dev/null 2>&1 || ip link add link "$up" name "$dev" type vlan id "$vlan" || exit 1
+          ip link show "$br" >/dev/null 2>&1 || ip link add "$br" type bridge || exit 1
+          ip link set "$dev" master "$br" && ip link set "$dev" up || exit 1
+        else
+          ip link show "$br" >/dev/null 2>&1 || ip link add "$br" type bridge || exit 1
+        fi
+        ip link set "$br" up && ip link set "$t" master "$br" && ip link set "$t" up || exit 1
+        printf 'linux %s %s\n' "$br" "$t" > "$d/port"
+        """;
+
     /// <summary>The QMP channel: <c>socat</c> joins the SSH channel's stdin/stdout to the instance's QMP socket.</summary>
     public static RemoteCommand QmpChannel(string name, string root = InstancePaths.Root) =>
         RemoteCommand.Of("socat", "-", $"UNIX-CONNECT:{new InstancePaths(name, root).QmpSocket}");
 
-    /// <summary>Ends the instance's qemu (TERM, then KILL after 5 s) and removes its folder; succeeds when none runs.</summary>
+    /// <summary>Ends the instance's qemu (TERM, then KILL after 5 s), takes its tap off the OVS bridge <see cref="Plug"/>
+    /// put it on (a Linux bridge loses the tap with qemu), and removes its folder; succeeds when none runs.</summary>
     public static RemoteCommand Kill(string name, string root = InstancePaths.Root) => RemoteCommand.Script(
         "d=$1; p=$(cat -- \"$d/qemu.pid\" 2>/dev/null) || p=; "
         + "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then kill \"$p\"; i=0; "
         + "while kill -0 \"$p\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -9 \"$p\" 2>/dev/null; fi; "
+        + "if [ -f \"$d/port\" ] && read -r k br t < \"$d/port\" && [ \"$k\" = ovs ]; then ovs-vsctl --if-exists del-port \"$br\" \"$t\"; fi; "
         + "rm -rf -- \"$d\"",
         new InstancePaths(name, root).Folder);
 

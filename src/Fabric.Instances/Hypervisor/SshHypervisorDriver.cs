@@ -22,8 +22,21 @@ public sealed class SshHypervisorDriver(IRemoteHosts remote, IHypervisorHosts ho
     {
         ArgumentNullException.ThrowIfNull(spec);
         var host = await hosts.FindAsync(hypervisor, cancellationToken).ConfigureAwait(false);
-        var command = QemuCommands.Launch(spec with { RunRoot = host.RunRoot });
-        (await remote.For(host.Ssh).RunAsync(command, new RemoteRunOptions(LaunchTimeout), cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        spec = spec with { RunRoot = host.RunRoot };
+        var node = remote.For(host.Ssh);
+        (await node.RunAsync(QemuCommands.Launch(spec), new RemoteRunOptions(LaunchTimeout), cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        if (spec.Port is null)
+        {
+            return;
+        }
+
+        var plugged = await node.RunAsync(QemuCommands.Plug(spec), new RemoteRunOptions(ShortTimeout), cancellationToken).ConfigureAwait(false);
+        if (!plugged.Succeeded)
+        {
+            // A guest off its network is no instance: take it away again, with the reason.
+            await node.RunAsync(QemuCommands.Kill(spec.Name, spec.RunRoot), new RemoteRunOptions(KillTimeout), CancellationToken.None).ConfigureAwait(false);
+            plugged.EnsureSuccess();
+        }
     }
 
     public async Task<QmpClient> ConnectQmpAsync(string hypervisor, string instance, CancellationToken cancellationToken)

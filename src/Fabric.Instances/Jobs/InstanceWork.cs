@@ -107,7 +107,14 @@ internal sealed class InstanceWork(
             throw new JobFailedException($"{instance.Name} has no MAC");
         }
 
-        return new QemuSpec(instance.Name, spec.VCpus ?? 1, spec.MemoryMiB ?? 0, instance.Macs[0], disk, accelerator, cpuModel);
+        var vlan = instance.Network is { } network ? registry.FindNetwork(network)?.Vlan : null;
+        var port = SwitchPort.For(hypervisor, vlan, out var portProblem);
+        if (portProblem is not null)
+        {
+            throw new JobFailedException(portProblem);
+        }
+
+        return new QemuSpec(instance.Name, spec.VCpus ?? 1, spec.MemoryMiB ?? 0, instance.Macs[0], disk, accelerator, cpuModel) { Port = port };
     }
 
     /// <summary>The guest CPU model when the hypervisor's label names none: one every x86-64 host can give, so a guest
