@@ -92,10 +92,15 @@ internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, I
         context.Log($"image {name} recorded on pair {pair.Name}");
     }
 
+    /// <summary>Both copies report from their own threads: the sum is taken and reported under one lock, so a sum made
+    /// before the other copy's last report can never be reported after it (the job would end short of its total).</summary>
     private static void Report(IJobContext context, long[] sent, int index, long bytes, long size)
     {
-        Interlocked.Exchange(ref sent[index], bytes);
-        context.Progress(Interlocked.Read(ref sent[0]) + Interlocked.Read(ref sent[1]), 2 * size, "bytes");
+        lock (sent)
+        {
+            sent[index] = bytes;
+            context.Progress(sent[0] + sent[1], 2 * size, "bytes");
+        }
     }
 
     /// <summary>An <see cref="IProgress{T}"/> that reports at once, on the caller's thread (not through a captured
