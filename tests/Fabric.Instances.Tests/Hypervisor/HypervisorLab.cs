@@ -132,6 +132,19 @@ public sealed class HypervisorLab : IAsyncLifetime, IHypervisorHosts
         }
     }
 
+    /// <summary>Makes the source's next migration stop before its switch-over (qemu's <c>pause-before-switchover</c>)
+    /// and wait there for ever: a test that kills the target or cancels mid-migration can then never lose the race to
+    /// a migration that converged anyway (a slowed guest may dirty its memory slower than the bandwidth limit).</summary>
+    public static async Task HoldBeforeSwitchoverAsync(IHypervisorDriver driver, string hypervisor, string instance)
+    {
+        await using var qmp = await driver.ConnectQmpAsync(hypervisor, instance, CancellationToken.None);
+        var capabilities = new System.Text.Json.Nodes.JsonObject
+        {
+            ["capabilities"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["capability"] = "pause-before-switchover", ["state"] = true }),
+        };
+        (await qmp.ExecuteAsync("migrate-set-capabilities", capabilities)).EnsureSuccess("migrate-set-capabilities");
+    }
+
     public static async Task WaitGoneAsync(int pid)
     {
         var clock = Stopwatch.StartNew();

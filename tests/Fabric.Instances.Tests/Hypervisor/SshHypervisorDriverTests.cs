@@ -109,11 +109,12 @@ public sealed class SshHypervisorDriverTests(HypervisorLab lab) : IClassFixture<
         using var timeout = new CancellationTokenSource(Patience);
         await driver.LaunchAsync(HypervisorLab.A, spec, timeout.Token);
         await HypervisorLab.WaitDirtyingAsync(driver, HypervisorLab.A, name);
+        await HypervisorLab.HoldBeforeSwitchoverAsync(driver, HypervisorLab.A, name);
         int sourcePid = lab.Pid(HypervisorLab.A, name)!.Value;
         int? killedTarget = null;
         var progress = new KillOnActive(() =>
         {
-            // The guest rewrites 576 KiB faster than 1 MiB/s with a 1 ms downtime limit: the migration cannot end by itself.
+            // Held before its switch-over, the migration cannot end by itself.
             if (killedTarget is null && lab.Pid(HypervisorLab.B, name) is { } pid)
             {
                 killedTarget = pid;

@@ -218,11 +218,12 @@ public sealed class InstanceJobsTests : IClassFixture<HypervisorLab>, IAsyncLife
         var name = NewName();
         await RunAsync(await _operations.CreateAsync(Request(name), "admin"));
         await HypervisorLab.WaitDirtyingAsync(_driver, HypervisorLab.A, name);
+        await HypervisorLab.HoldBeforeSwitchoverAsync(_driver, HypervisorLab.A, name);
         int sourcePid = _lab.Pid(HypervisorLab.A, name)!.Value;
         var queued = await _operations.MigrateAsync(name, HypervisorLab.B, "admin");
         Assert.True(queued.Succeeded, queued.Error?.ToString());
 
-        // 1 MiB/s with a 1 ms downtime limit: the lab's guest rewrites its memory faster, so the migration runs until cancelled.
+        // Slow (1 MiB/s, 1 ms downtime limit) and held before its switch-over: the migration runs until cancelled.
         var slow = new InstanceWork(
             _registry, _driver, new VolumePathDisks(), _reservations, Options.Create(new InstanceOptions { MigrationBandwidthMiBps = 1, MigrationDowntimeMs = 1 }), TimeProvider.System);
         using var cancel = new CancellationTokenSource();
