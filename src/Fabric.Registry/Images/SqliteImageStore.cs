@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Dapper;
+using Fabric.Registry.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Images;
@@ -20,22 +21,9 @@ internal sealed class SqliteImageStore : IImageStore
 
     public static SqliteImageStore Open(string databasePath)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWrite,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString());
+        var connection = SideTableConnection.Open(databasePath, "images", "image store");
         try
         {
-            connection.Open();
-            connection.Execute("PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
-            if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'images'") == 0)
-            {
-                throw new InvalidOperationException($"'{databasePath}' has no images table: open the registry (which migrates it) before the image store.");
-            }
-
             var rows = connection.Query<Row>("SELECT pair AS Pair, name AS Name, size_bytes AS SizeBytes, sha256 AS Sha256, pushed_at AS PushedAt FROM images");
             var images = rows.Select(r => r.ToImage()).ToImmutableSortedDictionary(Key, i => i, KeyComparer.Instance);
             return new SqliteImageStore(connection, images);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using Fabric.Registry.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Tokens;
@@ -30,22 +31,9 @@ internal sealed class SqliteApiTokenStore : IApiTokenStore
     /// <summary>Opens the store on the registry database, which the registry has already created and migrated.</summary>
     public static SqliteApiTokenStore Open(string databasePath, TimeProvider time)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWrite,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString());
+        var connection = SideTableConnection.Open(databasePath, "api_tokens", "token store");
         try
         {
-            connection.Open();
-            connection.Execute("PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
-            if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'api_tokens'") == 0)
-            {
-                throw new InvalidOperationException($"'{databasePath}' has no api_tokens table: open the registry (which migrates it) before the token store.");
-            }
-
             var rows = connection.Query<Row>("SELECT name AS Name, sha256 AS Sha256, created_at AS CreatedAt, last_used_at AS LastUsedAt FROM api_tokens");
             var byHash = rows.ToImmutableDictionary(r => Convert.ToHexString(r.Sha256), r => r.ToToken(), StringComparer.Ordinal);
             return new SqliteApiTokenStore(connection, time, byHash);
