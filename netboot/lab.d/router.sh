@@ -23,7 +23,7 @@
 # shellcheck disable=SC2154,SC2034 # the variables above are netboot/lab's, and it reads node and node_known
 
 router=router1 router_ip=$net_prefix.20
-router_mac=$(printf '52:54:00:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))
+router_mac=$mac # --mac, else a fresh one
 ovs=fnb-$id-ovs h100=fnb-$id-h100 h200=fnb-$id-h200 out=fnb-$id-out
 web100_ip=203.0.113.10 web200_ip=198.51.100.10 spoof_ip=203.0.113.99 uplink_ip=192.0.2.1 outside_ip=192.0.2.2
 node=$router # finish prints the router's registry record
@@ -31,7 +31,7 @@ node=$router # finish prints the router's registry record
 [ "$server" = appliance ] || finish error "--scenario router needs --server appliance"
 [ -f "$boot_dir/router-root.img" ] || finish error "$boot_dir/router-root.img is missing (run netboot/build $boot_dir)"
 for c in ovs-vsctl ovsdb-server ovs-vswitchd; do
-	command -v "$c" >/dev/null || finish error "missing $c (apt-get install -y openvswitch-switch)"
+	[ -n "${router_bench:-}" ] || command -v "$c" >/dev/null || finish error "missing $c (apt-get install -y openvswitch-switch)"
 done
 
 # --- the switches: Linux bridges for the trunk and the outside next to br0, OVS with the VLAN access ports.
@@ -40,54 +40,56 @@ for b in br-trunk br-out; do
 	ip -n "$sw" link set dev "$b" type bridge stp_state 0 forward_delay 0 2>/dev/null || true
 	ip -n "$sw" link set dev "$b" up
 done
-ns_add "$ovs"
-d=$work/ovs
-mkdir -p "$d"
-ovs_env() { OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d "$@"; }
-vsctl() { ovs_env ovs-vsctl --db="unix:$d/db.sock" "$@"; }
-ovs_env ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovs_env ip netns exec "$ovs" ovsdb-server -vconsole:off "$d/conf.db" --remote="punix:$d/db.sock" --pidfile="$d/ovsdb.pid" \
-	--detach --log-file="$d/ovsdb.log" --no-chdir || finish error "ovsdb-server did not start"
-pids+=("$(cat "$d/ovsdb.pid")")
-vsctl --no-wait init
-ovs_env ip netns exec "$ovs" ovs-vswitchd -vconsole:off "unix:$d/db.sock" --pidfile="$d/vswitchd.pid" --detach \
-	--log-file="$d/vswitchd.log" --no-chdir || finish error "ovs-vswitchd did not start"
-pids+=("$(cat "$d/vswitchd.pid")")
-vsctl add-br br0 -- set bridge br0 datapath_type=netdev
-ip -n "$sw" link add name trunk0 type veth peer name trunk netns "$ovs"
-ip -n "$sw" link set trunk0 master br-trunk up
-ip -n "$ovs" link set trunk up
-vsctl add-port br0 trunk trunks=100,200
-# host NS VLAN IP GATEWAY: a host on an OVS access port of VLAN; computes its own checksums (OVS's userspace
-# datapath does not complete what a veth leaves to offload).
-vlan_host() {
-	ns_add "$1"
-	ip -n "$ovs" link add name "p$2" type veth peer name eth0 netns "$1"
-	ip -n "$ovs" link set "p$2" up
-	vsctl add-port br0 "p$2" tag="$2"
-	ip -n "$1" addr add "$3/24" dev eth0
-	ip -n "$1" link set eth0 up
-	ip -n "$1" route add default via "$4"
-	ip netns exec "$1" ethtool -K eth0 tx off >/dev/null 2>&1 || true
-}
-vlan_host "$h100" 100 "$web100_ip" 203.0.113.1
-vlan_host "$h200" 200 "$web200_ip" 198.51.100.1
-ns_add "$out"
-ip -n "$sw" link add name out0 type veth peer name eth0 netns "$out"
-ip -n "$sw" link set out0 master br-out up
-ip -n "$out" addr add "$outside_ip/24" dev eth0
-ip -n "$out" link set eth0 up
-ip -n "$out" route add 203.0.113.0/24 via "$uplink_ip"
-ip -n "$out" route add 198.51.100.0/24 via "$uplink_ip"
-say "trunk: Linux bridge br-trunk in $sw -> OVS in $ovs (trunks 100,200); $h100 on VLAN 100 ($web100_ip), $h200 on VLAN 200 ($web200_ip); outside $out ($outside_ip)"
+if [ -z "${router_bench:-}" ]; then # (the benchmark, lab.d/router-bench.sh, needs only the router and its own registry)
+	ns_add "$ovs"
+	d=$work/ovs
+	mkdir -p "$d"
+	ovs_env() { OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d "$@"; }
+	vsctl() { ovs_env ovs-vsctl --db="unix:$d/db.sock" "$@"; }
+	ovs_env ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+	ovs_env ip netns exec "$ovs" ovsdb-server -vconsole:off "$d/conf.db" --remote="punix:$d/db.sock" --pidfile="$d/ovsdb.pid" \
+		--detach --log-file="$d/ovsdb.log" --no-chdir || finish error "ovsdb-server did not start"
+	pids+=("$(cat "$d/ovsdb.pid")")
+	vsctl --no-wait init
+	ovs_env ip netns exec "$ovs" ovs-vswitchd -vconsole:off "unix:$d/db.sock" --pidfile="$d/vswitchd.pid" --detach \
+		--log-file="$d/vswitchd.log" --no-chdir || finish error "ovs-vswitchd did not start"
+	pids+=("$(cat "$d/vswitchd.pid")")
+	vsctl add-br br0 -- set bridge br0 datapath_type=netdev
+	ip -n "$sw" link add name trunk0 type veth peer name trunk netns "$ovs"
+	ip -n "$sw" link set trunk0 master br-trunk up
+	ip -n "$ovs" link set trunk up
+	vsctl add-port br0 trunk trunks=100,200
+	# host NS VLAN IP GATEWAY: a host on an OVS access port of VLAN; computes its own checksums (OVS's userspace
+	# datapath does not complete what a veth leaves to offload).
+	vlan_host() {
+		ns_add "$1"
+		ip -n "$ovs" link add name "p$2" type veth peer name eth0 netns "$1"
+		ip -n "$ovs" link set "p$2" up
+		vsctl add-port br0 "p$2" tag="$2"
+		ip -n "$1" addr add "$3/24" dev eth0
+		ip -n "$1" link set eth0 up
+		ip -n "$1" route add default via "$4"
+		ip netns exec "$1" ethtool -K eth0 tx off >/dev/null 2>&1 || true
+	}
+	vlan_host "$h100" 100 "$web100_ip" 203.0.113.1
+	vlan_host "$h200" 200 "$web200_ip" 198.51.100.1
+	ns_add "$out"
+	ip -n "$sw" link add name out0 type veth peer name eth0 netns "$out"
+	ip -n "$sw" link set out0 master br-out up
+	ip -n "$out" addr add "$outside_ip/24" dev eth0
+	ip -n "$out" link set eth0 up
+	ip -n "$out" route add 203.0.113.0/24 via "$uplink_ip"
+	ip -n "$out" route add 198.51.100.0/24 via "$uplink_ip"
+	say "trunk: Linux bridge br-trunk in $sw -> OVS in $ovs (trunks 100,200); $h100 on VLAN 100 ($web100_ip), $h200 on VLAN 200 ($web200_ip); outside $out ($outside_ip)"
 
-# --- the registry, as an operator would fill it.
-say "operator: fabric network add pub100 --kind public --cidr 203.0.113.0/24 --gateway 203.0.113.1 --vlan 100 (and pub200, VLAN 200)"
-cli network add pub100 --kind public --cidr 203.0.113.0/24 --gateway 203.0.113.1 --vlan 100 || finish error "registering network pub100"
-cli network add pub200 --kind public --cidr 198.51.100.0/24 --gateway 198.51.100.1 --vlan 200 || finish error "registering network pub200"
-say "operator: fabric node add web100 --role instance --ip $web100_ip --network pub100 (and web200 on pub200)"
-cli node add web100 --role instance --mac 52:54:00:64:00:10 --ip "$web100_ip" --network pub100 || finish error "registering instance web100"
-cli node add web200 --role instance --mac 52:54:00:c8:00:10 --ip "$web200_ip" --network pub200 || finish error "registering instance web200"
+	# --- the registry, as an operator would fill it.
+	say "operator: fabric network add pub100 --kind public --cidr 203.0.113.0/24 --gateway 203.0.113.1 --vlan 100 (and pub200, VLAN 200)"
+	cli network add pub100 --kind public --cidr 203.0.113.0/24 --gateway 203.0.113.1 --vlan 100 || finish error "registering network pub100"
+	cli network add pub200 --kind public --cidr 198.51.100.0/24 --gateway 198.51.100.1 --vlan 200 || finish error "registering network pub200"
+	say "operator: fabric node add web100 --role instance --ip $web100_ip --network pub100 (and web200 on pub200)"
+	cli node add web100 --role instance --mac 52:54:00:64:00:10 --ip "$web100_ip" --network pub100 || finish error "registering instance web100"
+	cli node add web200 --role instance --mac 52:54:00:c8:00:10 --ip "$web200_ip" --network pub200 || finish error "registering instance web200"
+fi
 say "operator: fabric node add $router --mac $router_mac --role router --ip $router_ip --network lab --trunk eth1 --uplink eth2"
 cli node add "$router" --mac "$router_mac" --role router --ip "$router_ip" --network lab --trunk eth1 --uplink eth2 ||
 	finish error "registering the router"
@@ -137,6 +139,7 @@ say "router's host key (pinned from its up report): $(echo "$hk" | cut -c1-40)..
 # The uplink's address is the provider's, not Fabric's plan: the operator sets it.
 say "operator: on $router: ip addr add $uplink_ip/24 dev eth2"
 router_ssh "ip addr add $uplink_ip/24 dev eth2 && ip link set eth2 up" || finish failed "setting the router's uplink address over SSH"
+[ -z "${router_bench:-}" ] || return 0 # lab.d/router-bench.sh goes on from here
 
 plan_changes() { # prints the number of changes in the router's plan
 	cli_raw router plan "$router" -o json 2>>"$log_dir/plan.err" | json 'len(d["changes"])'
