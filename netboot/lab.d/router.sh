@@ -135,12 +135,6 @@ router_ssh() {
 	timeout 60 ip netns exec "$cfg" ssh -i "$work/data/ssh/id_ecdsa" -o UserKnownHostsFile="$work/router_known_hosts" \
 		-o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=20 -o LogLevel=ERROR "root@$router_ip" "$@"
 }
-say "router's host key (pinned from its up report): $(echo "$hk" | cut -c1-40)..."
-# The uplink's address is the provider's, not Fabric's plan: the operator sets it.
-say "operator: on $router: ip addr add $uplink_ip/24 dev eth2"
-router_ssh "ip addr add $uplink_ip/24 dev eth2 && ip link set eth2 up" || finish failed "setting the router's uplink address over SSH"
-[ -z "${router_bench:-}" ] || return 0 # lab.d/router-bench.sh goes on from here
-
 plan_changes() { # prints the number of changes in the router's plan
 	cli_raw router plan "$router" -o json 2>>"$log_dir/plan.err" | json 'len(d["changes"])'
 }
@@ -148,6 +142,12 @@ ping_ok() { # NS ADDRESS [ping options]: 0 when any of 3 pings is answered
 	local ns=$1 addr=$2; shift 2
 	ip netns exec "$ns" ping -c 3 -i 0.5 -W 2 "$@" "$addr" >/dev/null 2>&1
 }
+
+say "router's host key (pinned from its up report): $(echo "$hk" | cut -c1-40)..."
+# The uplink's address is the provider's, not Fabric's plan: the operator sets it.
+say "operator: on $router: ip addr add $uplink_ip/24 dev eth2"
+router_ssh "ip addr add $uplink_ip/24 dev eth2 && ip link set eth2 up" || finish failed "setting the router's uplink address over SSH"
+[ -z "${router_bench:-}" ] || return 0 # lab.d/router-bench.sh goes on from here
 
 say "operator: fabric router apply $router --wait"
 cli router apply "$router" --wait || finish failed "fabric router apply $router"
