@@ -76,8 +76,9 @@ public interface IRegistry : IFabricDirectory, IDisposable
 
     /// <summary>Registers a hardware node whose root is still to be made: like <see cref="AddNodeAsync"/>, but the node
     /// starts <c>provisioning</c> and a slot of <paramref name="pair"/> is held for its root volume
-    /// <paramref name="volume"/>, in the same write.</summary>
-    Task<RegistryResult<(Node Node, Volumes.SlotReservation Slot)>> AddProvisioningNodeAsync(NodeInput input, string pair, string volume, Volumes.SlotChooser choose, Actor actor, CancellationToken cancellationToken = default);
+    /// <paramref name="volume"/>, in the same write. With <paramref name="choose"/> null (an NFS root, which needs no AoE
+    /// slot) no slot is held and the reservation is null.</summary>
+    Task<RegistryResult<(Node Node, Volumes.SlotReservation? Slot)>> AddProvisioningNodeAsync(NodeInput input, string pair, string volume, Volumes.SlotChooser? choose, Actor actor, CancellationToken cancellationToken = default);
 
     /// <summary>Records a volume on every storage node of <paramref name="volume"/> in one write and lets go of its
     /// slot's reservation. A copy already recorded with the same slot is kept (a retry); a slot taken by another volume of
@@ -88,6 +89,14 @@ public interface IRegistry : IFabricDirectory, IDisposable
     /// <c>name</c>) while a hardware node's root or an instance's disk is on it; <paramref name="pair"/> is needed only
     /// when two pairs have a volume of that name.</summary>
     Task<RegistryResult<Volumes.PairVolume>> RemoveVolumeAsync(string name, string? pair, Actor actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds NFS export paths to storage nodes, all in one write (a path a node already exports is kept: a retry).
+    /// An unknown node or one that is not a storage node is an error naming <c>node</c>, and nothing is written.</summary>
+    Task<RegistryResult<IReadOnlyList<Node>>> AddNfsExportsAsync(IReadOnlyList<Volumes.NfsExportRecord> exports, Actor actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes NFS export paths from storage nodes, all in one write (a path a node does not export is no error).
+    /// Refused (a conflict naming <c>nfsExports</c>) while a hardware node's root is one of the paths.</summary>
+    Task<RegistryResult<IReadOnlyList<Node>>> RemoveNfsExportsAsync(IReadOnlyList<Volumes.NfsExportRecord> exports, Actor actor, CancellationToken cancellationToken = default);
 
     /// <summary>Ends a node's provisioning in one write: its root becomes <paramref name="root"/> and it goes from
     /// <c>provisioning</c> to <c>registered</c> (lifecycle trigger <c>ProvisioningFinished</c>).</summary>

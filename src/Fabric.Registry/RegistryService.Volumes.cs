@@ -26,8 +26,8 @@ internal sealed partial class RegistryService
         WriteAsync<bool>((snapshot, batch) =>
             (RegistryResult<bool>.Ok(true), snapshot with { Reservations = snapshot.Reservations.Remove((Key(pair), volume)) }), cancellationToken);
 
-    public Task<RegistryResult<(Node Node, SlotReservation Slot)>> AddProvisioningNodeAsync(NodeInput input, string pair, string volume, SlotChooser choose, Actor actor, CancellationToken cancellationToken = default) =>
-        WriteAsync<(Node, SlotReservation)>((snapshot, batch) =>
+    public Task<RegistryResult<(Node Node, SlotReservation? Slot)>> AddProvisioningNodeAsync(NodeInput input, string pair, string volume, SlotChooser? choose, Actor actor, CancellationToken cancellationToken = default) =>
+        WriteAsync<(Node, SlotReservation?)>((snapshot, batch) =>
         {
             var validated = NodeValidator.Validate(input with { State = null }, snapshot, existing: null);
             if (!validated.Succeeded)
@@ -40,18 +40,25 @@ internal sealed partial class RegistryService
                 return (RegistryError.Invalid("role", "only a hardware node has its root provisioned"), snapshot);
             }
 
-            var (reserved, next) = Reserve(snapshot, pair, volume, validated.Value.Name, choose);
-            if (!reserved.Succeeded)
+            SlotReservation? slot = null;
+            var next = snapshot;
+            if (choose is not null)
             {
-                return (reserved.Error, snapshot);
+                var (reserved, held) = Reserve(snapshot, pair, volume, validated.Value.Name, choose);
+                if (!reserved.Succeeded)
+                {
+                    return (reserved.Error, snapshot);
+                }
+
+                (slot, next) = (reserved.Value, held);
             }
 
             var now = _time.GetUtcNow();
             var node = validated.Value with { State = NodeState.Provisioning, CreatedAt = now, UpdatedAt = now };
             long id = batch.InsertNode(node, now);
             AppendEvent(batch, node.Name, now, EventKind.Created, Nodes.NodeChanges.Describe(node), actor);
-            AppendEvent(batch, node.Name, now, EventKind.ProvisioningStarted, $"root volume {volume} on pair {pair}, slot {reserved.Value.Slot}", actor);
-            return (RegistryResult<(Node, SlotReservation)>.Ok((node, reserved.Value)), next.WithNode(new StoredNode(id, node, now)));
+            AppendEvent(batch, node.Name, now, EventKind.ProvisioningStarted, slot is null ? $"NFS root {volume} on pair {pair}" : $"root volume {volume} on pair {pair}, slot {slot.Slot}", actor);
+            return (RegistryResult<(Node, SlotReservation?)>.Ok((node, slot)), next.WithNode(new StoredNode(id, node, now)));
         }, cancellationToken);
 
     public Task<RegistryResult<PairVolume>> RecordVolumeAsync(VolumeRecord volume, Actor actor, CancellationToken cancellationToken = default) =>
@@ -136,6 +143,62 @@ internal sealed partial class RegistryService
             }
 
             return (RegistryResult<PairVolume>.Ok(volume), snapshot);
+        }, cancellationToken);
+
+    public Task<RegistryResult<IReadOnlyList<Node>>> AddNfsExportsAsync(IReadOnlyList<NfsExportRecord> exports, Actor actor, CancellationToken cancellationToken = default) =>
+        ChangeNfsExportsAsync(exports, add: true, actor, cancellationToken);
+
+    public Task<RegistryResult<IReadOnlyList<Node>>> RemoveNfsExportsAsync(IReadOnlyList<NfsExportRecord> exports, Actor actor, CancellationToken cancellationToken = default) =>
+        ChangeNfsExportsAsync(exports, add: false, actor, cancellationToken);
+
+    /// <summary>The hardware nodes (not retired) whose root is the NFS export <paramref name="path"/>, by name.</summary>
+    internal static List<string> NfsRootUsers(RegistrySnapshot snapshot, string path) =>
+        [.. snapshot.Nodes.Values.Select(e => e.Node)
+            .Where(n => n.State != NodeState.Retired && n.Hardware?.Root is { Transport: RootTransport.Nfs } root && root.NfsPath == path)
+            .Select(n => n.Name)
+            .Order(StringComparer.Ordinal)];
+
+    private Task<RegistryResult<IReadOnlyList<Node>>> ChangeNfsExportsAsync(IReadOnlyList<NfsExportRecord> exports, bool add, Actor actor, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<Node>>((snapshot, batch) =>
+        {
+            ArgumentNullException.ThrowIfNull(exports);
+            var byNode = new List<(StoredNode Entry, List<string> Paths)>();
+            foreach (var group in exports.GroupBy(e => Key(e.Node)))
+            {
+                if (!snapshot.Nodes.TryGetValue(group.Key, out var entry) || entry.Node.Storage is null)
+                {
+                    return (RegistryError.NotFound("node", $"no storage node named '{group.First().Node}'"), snapshot);
+                }
+
+                var current = entry.Node.Storage.NfsExports;
+                var paths = group.Select(e => e.Path).Distinct(StringComparer.Ordinal)
+                    .Where(p => add != current.Contains(p, StringComparer.Ordinal))
+                    .ToList();
+                if (!add && paths.Select(p => (Path: p, Users: NfsRootUsers(snapshot, p))).FirstOrDefault(u => u.Users.Count > 0) is { Users: not null } used)
+                {
+                    return (RegistryError.Conflict("nfsExports", $"'{used.Path}' is the root of {string.Join(", ", used.Users)}"), snapshot);
+                }
+
+                if (paths.Count > 0)
+                {
+                    byNode.Add((entry, paths));
+                }
+            }
+
+            var now = _time.GetUtcNow();
+            var changed = new List<Node>();
+            foreach (var (entry, paths) in byNode)
+            {
+                var storage = entry.Node.Storage!;
+                IReadOnlyList<string> next = add ? [.. storage.NfsExports, .. paths] : [.. storage.NfsExports.Where(p => !paths.Contains(p, StringComparer.Ordinal))];
+                var node = entry.Node with { Storage = storage with { NfsExports = next }, UpdatedAt = now };
+                batch.ReplaceNode(entry.Id, node, entry.StateChangedAt);
+                AppendEvent(batch, node.Name, now, EventKind.Updated, $"nfsExports: {(add ? "+" : "-")} {string.Join(", ", paths)}", actor);
+                snapshot = snapshot.WithNode(entry with { Node = node });
+                changed.Add(node);
+            }
+
+            return (RegistryResult<IReadOnlyList<Node>>.Ok(changed), snapshot);
         }, cancellationToken);
 
     public Task<RegistryResult<Node>> FinishProvisioningAsync(string name, RootSpec root, string message, Actor actor, CancellationToken cancellationToken = default) =>

@@ -19,6 +19,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PairHosts>();
         services.TryAddSingleton<PairVolumeMaker>();
+        services.TryAddSingleton<Nfs.PairNfsRootMaker>();
         services.AddJobHandler<StorageSyncJobHandler>();
         services.AddJobHandler<ImagePushJobHandler>();
         services.AddJobHandler<VolumeCreateJobHandler>();

@@ -5,7 +5,8 @@ namespace Fabric.EndToEnd;
 
 /// <summary>"Add a MAC, nothing else": the node is added with no root, Fabric provisions it on a pair of storage hosts
 /// (namespaces running their own sshd) over SSH, the node boots from the md mirror and runs dropbear; losing one
-/// storage host loses nothing, and Fabric repairs the mirror when it comes back. Each test is one <c>netboot/lab</c> run.</summary>
+/// storage host loses nothing, and Fabric repairs the mirror when it comes back; from a tar image the root is an NFS folder on
+/// the pair, exported by the nfs-ganesha Fabric starts. Each test is one <c>netboot/lab</c> run.</summary>
 [Collection(LabCollection.Name)]
 public sealed partial class StorageLabTests
 {
@@ -45,6 +46,25 @@ public sealed partial class StorageLabTests
         Assert.NotNull(mdstat);
         Assert.Contains("[2/2] [UU]", mdstat);
         Assert.True(double.Parse(run.Line("repair-seconds") ?? "-1", CultureInfo.InvariantCulture) >= 0, run.ToString());
+    }
+
+    [Fact]
+    public async Task NodeAdd_NoRootTarImage_FabricProvisionsNfsRootOnThePairAndNodeIsUp()
+    {
+        LabRun run = await Lab.RunAsync("--root", "auto-nfs", "--mac", "52:54:00:0e:02:03");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("up", run.Outcome);
+        Assert.Equal("up", run.Node?.State);
+        // Node A of the pair (stor0, 10.99.0.2) serves the root; the folder is beside its storagePath.
+        Assert.Equal("nfs:10.99.0.2:/srv/fabric/nfs/hnode01-root", run.Node!.Root);
+        Assert.Contains("fabric: root nfs:10.99.0.2:/srv/fabric/nfs/hnode01-root mounted", run.Console);
+        Assert.Contains("fabric: hnode01 is up", run.Console);
+        Assert.Matches(ConsoleHostKey(), run.Console);
+        // The lab pushed the tar and started no NFS server itself: the export is Fabric's.
+        Assert.Contains("fabric image push hnode-root --file", run.Output);
+        Assert.Contains("hnode-root.tar", run.Output);
+        Assert.DoesNotContain("storage: nfs-ganesha (NFSv4) on", run.Output);
     }
 
     [GeneratedRegex(@"^aoe-md:e[01]\.\d+,e[01]\.\d+$")]

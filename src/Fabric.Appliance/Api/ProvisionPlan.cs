@@ -12,8 +12,9 @@ namespace Fabric.Appliance.Api;
 
 /// <summary>"Add a MAC, nothing else": a hardware node registered without a root gets one made on a storage pair. The pair
 /// and image come from the request's <c>provision</c> or the settings <c>Fabric:Storage:DefaultPair</c> /
-/// <c>DefaultImage</c>. The node is stored <c>provisioning</c> with a slot held for its root volume <c>NAME-root</c>, and a
-/// <c>provision-root</c> job on the node makes it (202 with the node and the job).</summary>
+/// <c>DefaultImage</c>. The node is stored <c>provisioning</c> (with a slot held for its root volume <c>NAME-root</c> when
+/// the image is an ext4 image; a tar image makes an NFS root, which has no slot), and a <c>provision-root</c> job on the
+/// node makes it (202 with the node and the job).</summary>
 internal sealed record ProvisionPlan(string? Pair, string? Image)
 {
     /// <summary>The plan when the request asks (or the settings make it) for a provisioned root; null for a plain add.
@@ -72,8 +73,9 @@ internal sealed record ProvisionPlan(string? Pair, string? Image)
         {
             errors.Add(new FieldError("provision.pair", pairProblem.Value.Reason));
         }
-        else if (pairProblem is null && plan.Pair is not null && plan.Image is not null
-            && context.RequestServices.GetRequiredService<IImageStore>().Find(plan.Pair, plan.Image) is null)
+        StoredImage? image = null;
+        if (pairProblem is null && plan.Pair is not null && plan.Image is not null && StorageNames.Problem(plan.Image, "image") is null
+            && (image = context.RequestServices.GetRequiredService<IImageStore>().Find(plan.Pair, plan.Image)) is null)
         {
             errors.Add(new FieldError("provision.image", $"pair '{plan.Pair}' has no image '{plan.Image}' (fabric image push {plan.Image} --file F --pair {plan.Pair})"));
         }
@@ -92,7 +94,9 @@ internal sealed record ProvisionPlan(string? Pair, string? Image)
         var input = request.ToInput();
         // The node's name as the registry will store it; a bad name is refused by the registry before any slot is held.
         var volume = StorageJobs.RootVolumeOf(HostName.TryNormalize(input.Name, out var stored, out _) ? stored : input.Name ?? "");
-        var added = await registry.AddProvisioningNodeAsync(input, pairName, volume, StorageServiceCollectionExtensions.SlotChooserOf(pairName), NodeEndpoints.ActorOf(context), cancellationToken);
+        // A tar image makes an NFS root, which needs no AoE slot.
+        var chooser = image?.Format == ImageFormat.Tar ? null : StorageServiceCollectionExtensions.SlotChooserOf(pairName);
+        var added = await registry.AddProvisioningNodeAsync(input, pairName, volume, chooser, NodeEndpoints.ActorOf(context), cancellationToken);
         if (!added.Succeeded)
         {
             return Problems.From(added.Error with { Errors = [.. added.Error.Errors.Select(e => e.Field == "pair" ? e with { Field = "provision.pair" } : e)] });

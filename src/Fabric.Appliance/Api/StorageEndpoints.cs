@@ -79,28 +79,20 @@ internal static class StorageEndpoints
         var partial = $"{file}.upload-{Guid.NewGuid():N}";
         long size;
         string sha256;
+        ImageFormat? format;
         try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[1 << 16];
-                int read;
-                while ((read = await context.Request.Body.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                }
-
-                await output.FlushAsync(cancellationToken);
-                size = output.Length;
-            }
-
-            sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+            (size, sha256, format) = await ReceiveImageAsync(context.Request.Body, partial, cancellationToken);
             if (size == 0)
             {
                 File.Delete(partial);
                 return Problems.Field(400, "body", "the image is empty: send the image file as the body");
+            }
+
+            if (format is null)
+            {
+                File.Delete(partial);
+                return Problems.Field(400, "body", $"the image is neither an ext4 file system image (magic 0xEF53 at byte {ImageFormats.Ext4MagicOffset}) nor a tar (\"ustar\" at byte {ImageFormats.TarMagicOffset})");
             }
 
             File.Move(partial, file, overwrite: true);
@@ -118,9 +110,57 @@ internal static class StorageEndpoints
                 ["pair"] = pair!.ToLowerInvariant(),
                 ["sizeBytes"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["sha256"] = sha256,
+                ["format"] = format.Value.ToWire(),
             }, Authorization.Actor(context)),
             cancellationToken);
         return job.Succeeded ? Results.Accepted($"/api/v1/jobs/{job.Value!.Id}", job.Value.ToDto()) : JobEndpoints.From(job.Error!);
+    }
+
+    /// <summary>Streams <paramref name="body"/> to <paramref name="partial"/> with its SHA-256, detecting the image's format
+    /// from its first <see cref="ImageFormats.HeadLength"/> bytes. Once the head is known not to be an image, the rest is
+    /// read (so the client gets its answer) but not written: a refused upload takes no disk space.</summary>
+    private static async Task<(long Size, string Sha256, ImageFormat? Format)> ReceiveImageAsync(Stream body, string partial, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var head = new byte[ImageFormats.HeadLength];
+        int headLength = 0;
+        bool decided = false;
+        ImageFormat? format = null;
+        long size = 0;
+        await using var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            size += read;
+            if (!decided)
+            {
+                int take = Math.Min(read, head.Length - headLength);
+                buffer.AsSpan(0, take).CopyTo(head.AsSpan(headLength));
+                headLength += take;
+                if (headLength == head.Length)
+                {
+                    format = ImageFormats.Detect(head);
+                    decided = true;
+                }
+            }
+
+            if (decided && format is null)
+            {
+                continue;
+            }
+
+            hash.AppendData(buffer, 0, read);
+            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+
+        if (!decided)
+        {
+            format = ImageFormats.Detect(head.AsSpan(0, headLength));
+        }
+
+        await output.FlushAsync(cancellationToken);
+        return (size, Convert.ToHexStringLower(hash.GetHashAndReset()), format);
     }
 
     /// <summary><c>POST /api/v1/volumes</c>: holds a slot of the pair (409 when none is free), then a <c>volume-create</c>
@@ -160,6 +200,10 @@ internal static class StorageEndpoints
             else if (pairProblem is null && (image = images.Find(request.Pair!, request.Image)) is null)
             {
                 errors.Add(new FieldError("image", $"pair '{request.Pair}' has no image '{request.Image}' (fabric image list)"));
+            }
+            else if (image is not null && image.Format != ImageFormat.Ext4)
+            {
+                errors.Add(new FieldError("image", $"image '{image.Name}' is a {image.Format.ToWire()} image (an NFS root); a volume is made from an ext4 image"));
             }
             else if (image is not null && request.SizeBytes < image.SizeBytes)
             {
@@ -248,7 +292,7 @@ internal static class StorageEndpoints
         return Storage.Pairs.StoragePair.TryResolve(nodes, normal, out _, out var why) ? null : (400, why);
     }
 
-    private static ImageDto ToDto(StoredImage image) => new(image.Name, image.Pair, image.SizeBytes, image.Sha256, image.PushedAt);
+    private static ImageDto ToDto(StoredImage image) => new(image.Name, image.Pair, image.SizeBytes, image.Sha256, image.PushedAt, image.Format.ToWire());
 
     private static PairVolumeDto ToDto(this PairVolume volume, IRegistry registry)
     {

@@ -1,12 +1,79 @@
 namespace Fabric.Registry.Images;
 
 /// <summary>A root image held by both storage nodes of a pair (recorded only once both copies are complete).</summary>
-/// <param name="Name">The image's name; its file is <c>NAME.img</c> in each node's image folder.</param>
+/// <param name="Name">The image's name; its file in each node's image folder is <c>NAME.img</c> (ext4) or <c>NAME.tar</c> (tar).</param>
 /// <param name="Pair">The storage pair that holds it.</param>
 /// <param name="SizeBytes">Its size.</param>
 /// <param name="Sha256">Its SHA-256, lower-case hex.</param>
 /// <param name="PushedAt">When both copies were complete.</param>
-public sealed record StoredImage(string Name, string Pair, long SizeBytes, string Sha256, DateTimeOffset PushedAt);
+/// <param name="Format">What the image is: an ext4 file system image (AoE volumes) or a tar of a root tree (NFS roots).</param>
+public sealed record StoredImage(string Name, string Pair, long SizeBytes, string Sha256, DateTimeOffset PushedAt, ImageFormat Format = ImageFormat.Ext4);
+
+/// <summary>What an image is. An <c>ext4</c> image becomes AoE volumes (a sparse copy per volume); a <c>tar</c> of a root
+/// tree becomes an NFS root (extracted into a folder per node).</summary>
+public enum ImageFormat
+{
+    Ext4,
+    Tar,
+}
+
+/// <summary>An image's format: its wire names, the file name it has on a storage node, and its detection from the image's
+/// first bytes. Pure: bytes in, a format out.</summary>
+public static class ImageFormats
+{
+    /// <summary>How many leading bytes <see cref="Detect"/> needs: a tar header block (512) and the ext4 magic at 1080.</summary>
+    public const int HeadLength = 1082;
+
+    /// <summary>The offset of the ext4 superblock's <c>s_magic</c> (superblock at 1024, magic at 0x38 in it), little-endian 0xEF53.</summary>
+    public const int Ext4MagicOffset = 1080;
+
+    /// <summary>The offset of a POSIX (ustar) tar header's <c>magic</c> field; GNU tar's old format has "ustar  " there too.</summary>
+    public const int TarMagicOffset = 257;
+
+    public static string ToWire(this ImageFormat format) => format switch
+    {
+        ImageFormat.Ext4 => "ext4",
+        ImageFormat.Tar => "tar",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
+    public static bool TryParse(string? text, out ImageFormat format)
+    {
+        switch (text)
+        {
+            case "ext4":
+                format = ImageFormat.Ext4;
+                return true;
+            case "tar":
+                format = ImageFormat.Tar;
+                return true;
+            default:
+                format = default;
+                return false;
+        }
+    }
+
+    /// <summary>The extension of an image's file on a storage node: <c>.img</c> for ext4 (as before formats), <c>.tar</c>.</summary>
+    public static string Extension(this ImageFormat format) => format == ImageFormat.Tar ? ".tar" : ".img";
+
+    /// <summary>The format of an image from its first bytes: ext4 when the superblock magic 0xEF53 is at 1080, tar when
+    /// "ustar" is at 257; null for anything else (or too few bytes). A tar is checked first: a tar whose first member's
+    /// data happens to carry 0xEF53 at 1080 is still a tar.</summary>
+    public static ImageFormat? Detect(ReadOnlySpan<byte> head)
+    {
+        if (head.Length >= TarMagicOffset + 5 && head.Slice(TarMagicOffset, 5).SequenceEqual("ustar"u8))
+        {
+            return ImageFormat.Tar;
+        }
+
+        if (head.Length >= Ext4MagicOffset + 2 && head[Ext4MagicOffset] == 0x53 && head[Ext4MagicOffset + 1] == 0xEF)
+        {
+            return ImageFormat.Ext4;
+        }
+
+        return null;
+    }
+}
 
 /// <summary>The images of every pair, kept durably in the registry database (table <c>images</c>).</summary>
 public interface IImageStore : IDisposable

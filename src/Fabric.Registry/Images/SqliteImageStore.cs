@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Fabric.Registry.Images;
 
-/// <summary>Images in table <c>images</c> of the registry database (migration 0009, applied by the registry when it opens
+/// <summary>Images in table <c>images</c> of the registry database (migrations 0009 and 0011, applied by the registry when it opens
 /// the database). Reads come from memory; each write is committed before the call returns.</summary>
 internal sealed class SqliteImageStore : IImageStore
 {
@@ -24,7 +24,7 @@ internal sealed class SqliteImageStore : IImageStore
         var connection = SideTableConnection.Open(databasePath, "images", "image store");
         try
         {
-            var rows = connection.Query<Row>("SELECT pair AS Pair, name AS Name, size_bytes AS SizeBytes, sha256 AS Sha256, pushed_at AS PushedAt FROM images");
+            var rows = connection.Query<Row>("SELECT pair AS Pair, name AS Name, size_bytes AS SizeBytes, sha256 AS Sha256, pushed_at AS PushedAt, format AS Format FROM images");
             var images = rows.Select(r => r.ToImage()).ToImmutableSortedDictionary(Key, i => i, KeyComparer.Instance);
             return new SqliteImageStore(connection, images);
         }
@@ -45,9 +45,9 @@ internal sealed class SqliteImageStore : IImageStore
         lock (_gate)
         {
             _connection.Execute(
-                "INSERT INTO images (pair, name, size_bytes, sha256, pushed_at) VALUES (@Pair, @Name, @SizeBytes, @Sha256, @PushedAt) " +
-                "ON CONFLICT (pair, name) DO UPDATE SET size_bytes = excluded.size_bytes, sha256 = excluded.sha256, pushed_at = excluded.pushed_at",
-                new { image.Pair, image.Name, image.SizeBytes, image.Sha256, PushedAt = image.PushedAt.ToUnixTimeMilliseconds() });
+                "INSERT INTO images (pair, name, size_bytes, sha256, pushed_at, format) VALUES (@Pair, @Name, @SizeBytes, @Sha256, @PushedAt, @Format) " +
+                "ON CONFLICT (pair, name) DO UPDATE SET size_bytes = excluded.size_bytes, sha256 = excluded.sha256, pushed_at = excluded.pushed_at, format = excluded.format",
+                new { image.Pair, image.Name, image.SizeBytes, image.Sha256, PushedAt = image.PushedAt.ToUnixTimeMilliseconds(), Format = image.Format.ToWire() });
             _images = _images.SetItem(Key(image), image with { PushedAt = DateTimeOffset.FromUnixTimeMilliseconds(image.PushedAt.ToUnixTimeMilliseconds()) });
         }
 
@@ -69,8 +69,14 @@ internal sealed class SqliteImageStore : IImageStore
         }
     }
 
-    private sealed record Row(string Pair, string Name, long SizeBytes, string Sha256, long PushedAt)
+    private sealed record Row(string Pair, string Name, long SizeBytes, string Sha256, long PushedAt, string Format)
     {
-        public StoredImage ToImage() => new(Name, Pair, SizeBytes, Sha256, DateTimeOffset.FromUnixTimeMilliseconds(PushedAt));
+        public StoredImage ToImage() => new(
+            Name,
+            Pair,
+            SizeBytes,
+            Sha256,
+            DateTimeOffset.FromUnixTimeMilliseconds(PushedAt),
+            ImageFormats.TryParse(Format, out var format) ? format : throw new InvalidDataException($"image {Pair}/{Name} has format '{Format}', not ext4 or tar"));
     }
 }

@@ -81,6 +81,15 @@ internal static class NodeValidator
             node = module.Carry(node, existing);
         }
 
+        // An NFS export that is a hardware node's root stays while that node uses it.
+        foreach (var path in (existing?.Storage?.NfsExports ?? []).Except(node?.Storage?.NfsExports ?? [], StringComparer.Ordinal))
+        {
+            if (RegistryService.NfsRootUsers(snapshot, path) is { Count: > 0 } users)
+            {
+                conflicts.Add(new FieldError("nfsExports", $"'{path}' is the root of {string.Join(", ", users)}"));
+            }
+        }
+
         if (errors.Count > 0)
         {
             errors.AddRange(conflicts);

@@ -29,3 +29,6 @@ public sealed record VolumeRecord(string Pair, string Name, int Slot, long SizeB
 /// <param name="Copies">The storage nodes that hold it (two, for a complete volume of a pair).</param>
 /// <param name="UsedBy">Hardware nodes whose root is on it and instances whose disk is on it.</param>
 public sealed record PairVolume(string Pair, string Name, int Slot, long SizeBytes, IReadOnlyList<VolumeCopy> Copies, IReadOnlyList<string> UsedBy);
+
+/// <summary>One NFS export of a storage node: the node and the exported folder's path.</summary>
+public sealed record NfsExportRecord(string Node, string Path);

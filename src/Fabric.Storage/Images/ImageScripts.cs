@@ -1,11 +1,17 @@
+using Fabric.Core;
+using Fabric.Registry.Images;
 using Fabric.Remote.Commands;
 
 namespace Fabric.Storage.Images;
 
-/// <summary>Checking and verifying an image on a storage node. An image <c>NAME.img</c> has a sidecar <c>NAME.img.sha256</c>
-/// (<c>sha256sum</c>'s format), written only after the copy was verified, so an image with a sidecar is whole.</summary>
+/// <summary>Checking and verifying an image on a storage node. An image <c>NAME.img</c> (ext4) or <c>NAME.tar</c> (tar) has a
+/// sidecar <c>NAME.img.sha256</c> / <c>NAME.tar.sha256</c> (<c>sha256sum</c>'s format), written only after the copy was
+/// verified, so an image with a sidecar is whole.</summary>
 public static class ImageScripts
 {
+    /// <summary>The file of image <paramref name="name"/> in the node's image folder: <c>NAME.img</c> or <c>NAME.tar</c>.</summary>
+    public static string FileOf(StorageSpec storage, string name, ImageFormat format) => $"{storage.EffectiveImagePath}/{name}{format.Extension()}";
+
     /// <summary>Argument: the image file. Makes its folder (so an upload can go there) and prints <c>SIZE TAB SHA256</c>
     /// when the image and its sidecar are both there; nothing otherwise.</summary>
     internal const string Check = """

@@ -4,21 +4,20 @@ using Fabric.Registry.Images;
 using Fabric.Remote.Commands;
 using Fabric.Storage.Images;
 using Fabric.Storage.Pairs;
-using Fabric.Storage.Volumes;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Storage.Jobs;
 
-/// <summary>Job kind <c>image-push</c> (arguments <c>name</c>, <c>pair</c>, <c>sizeBytes</c>, <c>sha256</c>): copies the
-/// image the appliance received (<c>ImageFolder/PAIR/NAME.img</c>) over SFTP to <c>NAME.img</c> in the image folder of both
-/// storage nodes of the pair at once, with byte progress (both copies together). A node whose copy already has the same
-/// size and SHA-256 (its <c>NAME.img.sha256</c> sidecar) is not sent it again. Each copy is checked with <c>sha256sum</c>
+/// <summary>Job kind <c>image-push</c> (arguments <c>name</c>, <c>pair</c>, <c>sizeBytes</c>, <c>sha256</c>, <c>format</c>
+/// <c>ext4</c> (the default) or <c>tar</c>): copies the image the appliance received (<c>ImageFolder/PAIR/NAME.img</c>) over
+/// SFTP to <c>NAME.img</c> (ext4) or <c>NAME.tar</c> (tar) in the image folder of both storage nodes of the pair at once, with byte progress (both copies together). A node whose copy already has the same
+/// size and SHA-256 (its <c>NAME.img.sha256</c> or <c>NAME.tar.sha256</c> sidecar) is not sent it again. Each copy is checked with <c>sha256sum</c>
 /// before its sidecar is written; the image is recorded only when both copies are complete.</summary>
 internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, IOptions<StorageOptions> options, TimeProvider time) : IJobHandler
 {
     public const string KindName = StorageJobs.ImagePush;
 
-    private static readonly string[] Keys = ["name", "pair", "sizeBytes", "sha256"];
+    private static readonly string[] Keys = ["name", "pair", "sizeBytes", "sha256", "format"];
     private static readonly TimeSpan DigestTimeout = TimeSpan.FromMinutes(30);
 
     public string Kind => KindName;
@@ -37,6 +36,11 @@ internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, I
             errors.Add(new JobFieldError("arguments.sha256", "a SHA-256 is 64 lower-case hex digits"));
         }
 
+        if (arguments.TryGetValue("format", out var format) && !ImageFormats.TryParse(format, out _))
+        {
+            errors.Add(new JobFieldError("arguments.format", $"'{format}' is not an image format (ext4 or tar)"));
+        }
+
         JobArguments.Only(arguments, KindName, Keys, errors);
         return errors;
     }
@@ -46,6 +50,7 @@ internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, I
         var name = JobArguments.Required(context, "name");
         var size = JobArguments.Bytes(context, "sizeBytes");
         var sha256 = JobArguments.Required(context, "sha256");
+        var format = context.Job.Arguments.TryGetValue("format", out var formatText) && ImageFormats.TryParse(formatText, out var parsed) ? parsed : ImageFormat.Ext4;
         var pair = pairs.Resolve(JobArguments.Required(context, "pair"));
         var local = LocalFile(options.Value.ImageFolder, pair.Name, name);
         if (!File.Exists(local) || new FileInfo(local).Length != size)
@@ -56,11 +61,11 @@ internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, I
         var cancellationToken = context.CancellationToken;
         var sent = new long[2];
         context.Progress(0, 2 * size, "bytes");
-        await context.StepAsync($"copy {name}.img to {pair.A.Name} and {pair.B.Name}");
+        await context.StepAsync($"copy {name}{format.Extension()} to {pair.A.Name} and {pair.B.Name}");
         var outcomes = await pairs.BothAsync(pair, context, async (node, host) =>
         {
             int index = node == pair.A ? 0 : 1;
-            var remote = VolumeScripts.ImageOf(node.Storage!, name);
+            var remote = ImageScripts.FileOf(node.Storage!, name, format);
             var check = await host.RunAsync(ImageScripts.CheckCommand(remote), new RemoteRunOptions(TimeSpan.FromMinutes(1)), cancellationToken);
             if (ImageScripts.ParseCheck(check.EnsureSuccess().StandardOutput) is { } found && found.Size == size && found.Sha256 == sha256)
             {
@@ -88,8 +93,8 @@ internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, I
         PairHosts.ThrowIfAnyFailed(outcomes, cancellationToken);
 
         await context.StepAsync("record the image");
-        await images.RecordAsync(new StoredImage(name, pair.Name, size, sha256, time.GetUtcNow()), CancellationToken.None);
-        context.Log($"image {name} recorded on pair {pair.Name}");
+        await images.RecordAsync(new StoredImage(name, pair.Name, size, sha256, time.GetUtcNow(), format), CancellationToken.None);
+        context.Log($"image {name} ({format.ToWire()}) recorded on pair {pair.Name}");
     }
 
     /// <summary>Both copies report from their own threads: the sum is taken and reported under one lock, so a sum made

@@ -5,16 +5,19 @@ using Fabric.Jobs.Model;
 using Fabric.Jobs.Running;
 using Fabric.Registry;
 using Fabric.Registry.Images;
+using Fabric.Storage.Nfs;
 using Fabric.Storage.Volumes;
 
 namespace Fabric.Storage.Jobs;
 
-/// <summary>Job kind <c>provision-root</c> on a hardware node (arguments <c>pair</c>, <c>image</c>): makes its root volume
-/// <c>NAME-root</c> from the image on the pair and exports it on both storage nodes (<see cref="PairVolumeMaker"/>), then in
-/// one write sets the node's root to <c>aoe-md:eA.N,eB.N</c> and moves it from <c>provisioning</c> to <c>registered</c>. On
-/// failure or cancellation nothing is left on the storage nodes, the volume is not recorded and the node is <c>failed</c>.
-/// A node that already has its root is left alone.</summary>
-internal sealed class ProvisionRootJobHandler(IRegistry registry, PairVolumeMaker maker, IImageStore images) : IJobHandler
+/// <summary>Job kind <c>provision-root</c> on a hardware node (arguments <c>pair</c>, <c>image</c>). From an ext4 image: makes
+/// its root volume <c>NAME-root</c> on the pair and exports it on both storage nodes (<see cref="PairVolumeMaker"/>), then
+/// in one write sets the node's root to <c>aoe-md:eA.N,eB.N</c> and moves it from <c>provisioning</c> to
+/// <c>registered</c>. From a tar image: extracts its NFS root folder on both storage nodes and exports it
+/// (<see cref="PairNfsRootMaker"/>), then sets the root <c>nfs:ADDR:PATH</c> (node A's copy) the same way. On failure or
+/// cancellation nothing is left on the storage nodes, nothing is recorded and the node is <c>failed</c>. A node that
+/// already has its root is left alone.</summary>
+internal sealed class ProvisionRootJobHandler(IRegistry registry, PairVolumeMaker maker, PairNfsRootMaker nfsMaker, IImageStore images) : IJobHandler
 {
     public const string KindName = StorageJobs.ProvisionRoot;
 
@@ -66,6 +69,12 @@ internal sealed class ProvisionRootJobHandler(IRegistry registry, PairVolumeMake
         {
             var image = images.Find(pairName, imageName)
                 ?? throw new JobFailedException($"pair '{pairName}' has no image '{imageName}' (push it first: fabric image push {imageName} --file F --pair {pairName})");
+            if (image.Format == ImageFormat.Tar)
+            {
+                await ProvisionNfsAsync(context, node.Name, pairName, image, actor);
+                return;
+            }
+
             var made = await maker.MakeAsync(context, pairName, volume, image.SizeBytes, image.Name, actor);
             await context.StepAsync("set the node's root");
             var root = made.Pair.RootOf(made.Volume.Slot);
@@ -86,5 +95,21 @@ internal sealed class ProvisionRootJobHandler(IRegistry registry, PairVolumeMake
             await registry.ApplyAsync(node.Name, NodeTrigger.ProvisioningFailed, EventKind.ProvisioningFailed, $"job {context.Job.Id}: {reason}", actor, CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>An NFS root: the folder on both storage nodes and their exports, then the node's root in one write.</summary>
+    private async Task ProvisionNfsAsync(IJobContext context, string nodeName, string pairName, StoredImage image, Actor actor)
+    {
+        var made = await nfsMaker.MakeAsync(context, pairName, nodeName, image, actor);
+        await context.StepAsync("set the node's root");
+        var finished = await registry.FinishProvisioningAsync(nodeName, made.Root, $"NFS root from image {image.Name} on pair {made.Pair.Name}", actor, CancellationToken.None);
+        if (!finished.Succeeded)
+        {
+            await nfsMaker.TakeBackAsync(context, made.Pair.Name, nodeName, null, actor);
+            throw new JobFailedException($"the registry did not set the root of {nodeName}: {finished.Error}");
+        }
+
+        context.Progress(1, 1, "nodes");
+        context.Log($"node {nodeName}: root {made.Root}, registered");
     }
 }

@@ -14,6 +14,7 @@ namespace Fabric.Storage.Pairs;
 internal sealed class PairHosts(IRegistry registry, IRemoteHosts remoteHosts)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _exportGates = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _nfsGates = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The outcome of the work on one node: null when it succeeded, otherwise the operator's message.</summary>
     public sealed record Outcome(Node Node, string? Failure, bool Canceled)
@@ -46,6 +47,27 @@ internal sealed class PairHosts(IRegistry registry, IRemoteHosts remoteHosts)
             // The node as the registry has it now, not as it was when the job started.
             var current = registry.FindNode(node.Name) ?? node;
             return await ExportSync.SyncAsync(host, current, dryRun: false, log, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Syncs <paramref name="node"/>'s NFS exports (nfs-ganesha), one sync per node at a time, from the node as the
+    /// registry has it now.</summary>
+    public async Task<IReadOnlyList<Nfs.NfsAction>> SyncNfsAsync(IRemoteHost host, Node node, Action<string> log, CancellationToken cancellationToken)
+    {
+        var gate = _nfsGates.GetOrAdd(node.Name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var current = registry.FindNode(node.Name) ?? node;
+            return await Nfs.NfsSync.SyncAsync(host, current, dryRun: false, log, cancellationToken);
+        }
+        catch (ArgumentException e) when (e.Message.StartsWith("nfsExports:", StringComparison.Ordinal))
+        {
+            throw new JobFailedException(e.Message);
         }
         finally
         {

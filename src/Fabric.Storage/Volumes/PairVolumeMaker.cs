@@ -53,9 +53,15 @@ internal sealed class PairVolumeMaker(IRegistry registry, PairHosts pairs, IImag
             return new Made(pair, existing, true);
         }
 
-        if (image is not null && images.Find(pair.Name, image) is null)
+        var stored = image is null ? null : images.Find(pair.Name, image);
+        if (image is not null && stored is null)
         {
             throw new JobFailedException($"pair '{pair.Name}' has no image '{image}' (push it first: fabric image push {image} --file F --pair {pair.Name})");
+        }
+
+        if (stored is not null && stored.Format != ImageFormat.Ext4)
+        {
+            throw new JobFailedException($"image '{image}' of pair '{pair.Name}' is a {stored.Format.ToWire()} image (an NFS root); a volume is made from an ext4 image");
         }
 
         var reserved = await ReserveAsync(pair.Name, name, cancellationToken);

@@ -35,7 +35,7 @@ public sealed class StorageCliTests : IAsyncLifetime
 
     private async Task<byte[]> ImageFileAsync(string name, int size)
     {
-        var content = Enumerable.Range(0, size).Select(i => (byte)(i % 251)).ToArray();
+        var content = Storage.TestImages.Ext4(size);
         await File.WriteAllBytesAsync(Path.Combine(_dir, name), content);
         return content;
     }
@@ -52,9 +52,10 @@ public sealed class StorageCliTests : IAsyncLifetime
         Assert.Contains("succeeded", push.Out, StringComparison.Ordinal);
         Assert.Equal(content, _hosts.A().Files["/srv/fabric/images/hnode-root.img"]);
         var list = await RunAsync("image", "list");
-        Assert.Matches("hnode-root +p1 +300000 +[0-9a-f]{16} ", list.Out);
+        Assert.Matches("hnode-root +p1 +ext4 +300000 +[0-9a-f]{16} ", list.Out);
         var json = JsonDocument.Parse((await RunAsync("image", "list", "-o", "json")).Out).RootElement;
         Assert.Equal(300_000, json[0].GetProperty("sizeBytes").GetInt64());
+        Assert.Equal("ext4", json[0].GetProperty("format").GetString());
     }
 
     [Theory]

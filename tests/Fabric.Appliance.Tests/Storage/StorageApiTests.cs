@@ -56,7 +56,7 @@ public sealed class StorageApiTests : IAsyncLifetime
     [Fact]
     public async Task PutImage_Body_StoredPushedToBothRecordedListed()
     {
-        var content = Enumerable.Range(0, 2 << 20).Select(i => (byte)i).ToArray();
+        var content = TestImages.Ext4(2 << 20);
 
         var job = await AcceptedJobAsync(await _admin.PutAsync("/api/v1/images/hnode-root?pair=p1", new ByteArrayContent(content)));
         job = await UntilFinishedAsync(job);
@@ -67,13 +67,59 @@ public sealed class StorageApiTests : IAsyncLifetime
         Assert.Equal(content, _hosts.B().Files["/srv/fabric/images/hnode-root.img"]);
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_host.DataDir, "images", "p1", "hnode-root.img")));
         var image = Assert.Single((await _host.Client.GetFromJsonAsync<List<ImageDto>>("/api/v1/images", FabricJson.Options))!);
-        Assert.Equal(("hnode-root", "p1", (long)content.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))), (image.Name, image.Pair, image.SizeBytes, image.Sha256));
+        Assert.Equal(("hnode-root", "p1", (long)content.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)), "ext4"), (image.Name, image.Pair, image.SizeBytes, image.Sha256, image.Format));
+    }
+
+    [Fact]
+    public async Task PutImage_Tar_RecordedAsTarCopiedAsNameTar()
+    {
+        var content = TestImages.Tar();
+
+        var job = await UntilFinishedAsync(await AcceptedJobAsync(await _admin.PutAsync("/api/v1/images/hnode-nfs?pair=p1", new ByteArrayContent(content))));
+
+        Assert.True(job.State == "succeeded", job.Error);
+        Assert.Equal("tar", job.Arguments["format"]);
+        Assert.Equal(content, _hosts.A().Files["/srv/fabric/images/hnode-nfs.tar"]);
+        Assert.Equal(content, _hosts.B().Files["/srv/fabric/images/hnode-nfs.tar"]);
+        Assert.False(_hosts.A().Files.ContainsKey("/srv/fabric/images/hnode-nfs.img"));
+        var image = Assert.Single((await _host.Client.GetFromJsonAsync<List<ImageDto>>("/api/v1/images", FabricJson.Options))!);
+        Assert.Equal(("hnode-nfs", "tar"), (image.Name, image.Format));
+    }
+
+    [Theory]
+    [InlineData(4096)]
+    [InlineData(100)]
+    [InlineData(3 << 20)]
+    public async Task PutImage_NeitherExt4NorTar_ProblemNamingBodyNothingStored(int size)
+    {
+        await PushImageAsync("base", TestImages.Ext4(4096));
+        var before = await File.ReadAllBytesAsync(Path.Combine(_host.DataDir, "images", "p1", "base.img"));
+
+        var response = await _admin.PutAsync("/api/v1/images/base?pair=p1", new ByteArrayContent(new byte[size]));
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "body", "neither an ext4");
+        Assert.Equal(before, await File.ReadAllBytesAsync(Path.Combine(_host.DataDir, "images", "p1", "base.img")));
+        Assert.Equal(["base.img"], Directory.GetFiles(Path.Combine(_host.DataDir, "images", "p1")).Select(Path.GetFileName));
+        var image = Assert.Single((await _host.Client.GetFromJsonAsync<List<ImageDto>>("/api/v1/images", FabricJson.Options))!);
+        Assert.Equal((4096L, "ext4"), (image.SizeBytes, image.Format));
+    }
+
+    [Fact]
+    public async Task PostVolume_FromTarImage_ProblemNamingImage()
+    {
+        await PushImageAsync("nfsroot", TestImages.Tar());
+
+        var response = await _admin.PostAsJsonAsync("/api/v1/volumes", new { name = "data1", pair = "p1", sizeBytes = 64L << 20, image = "nfsroot" });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "image");
+        Assert.Empty(_host.Registry.ListReservations());
+        Assert.Empty(_host.Registry.ListVolumes());
     }
 
     [Fact]
     public async Task PutImage_LargerThanTheJsonBodyLimit_Accepted()
     {
-        var content = new byte[(1 << 20) + 4096];
+        var content = TestImages.Ext4((1 << 20) + 4096);
 
         var response = await _admin.PutAsync("/api/v1/images/big?pair=p1", new ByteArrayContent(content));
 
@@ -103,7 +149,7 @@ public sealed class StorageApiTests : IAsyncLifetime
     [Fact]
     public async Task PostVolume_FromImage_JobMakesItOnBothListedWithItsRoot()
     {
-        await PushImageAsync("base", new byte[4096]);
+        await PushImageAsync("base", TestImages.Ext4(4096));
 
         var job = await AcceptedJobAsync(await _admin.PostAsJsonAsync("/api/v1/volumes", new { name = "data1", pair = "p1", sizeBytes = 64L << 20, image = "base" }));
         job = await UntilFinishedAsync(job);
@@ -206,7 +252,7 @@ public sealed class StorageApiTests : IAsyncLifetime
     [InlineData("{\"name\":\"h1\",\"mac\":\"52:zz\",\"role\":\"hardware\",\"provision\":{\"pair\":\"p1\",\"image\":\"base\"}}", HttpStatusCode.BadRequest, "mac")]
     public async Task PostNode_BadProvision_ProblemNamingTheFieldNothingStored(string body, HttpStatusCode status, string field)
     {
-        await PushImageAsync("base", new byte[4096]);
+        await PushImageAsync("base", TestImages.Ext4(4096));
 
         var response = await _admin.PostAsync("/api/v1/nodes", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
@@ -218,7 +264,7 @@ public sealed class StorageApiTests : IAsyncLifetime
     [Fact]
     public async Task PostNode_HardwareWithProvision_ProvisioningThenRegisteredOnItsMdRoot()
     {
-        await PushImageAsync("hnode-root", new byte[8192]);
+        await PushImageAsync("hnode-root", TestImages.Ext4(8192));
 
         var response = await _admin.PostAsJsonAsync("/api/v1/nodes", new { name = "hnode01", mac = "52:54:00:00:0d:01", role = "hardware", provision = new { pair = "p1", image = "hnode-root" } });
 
@@ -233,9 +279,35 @@ public sealed class StorageApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PostNode_HardwareWithTarImage_NoSlotHeldRegisteredOnNfsRootExportedByBoth()
+    {
+        await PushImageAsync("hnode-nfs", TestImages.Tar());
+
+        var response = await _admin.PostAsJsonAsync("/api/v1/nodes", new { name = "hnode01", mac = "52:54:00:00:0d:01", role = "hardware", provision = new { pair = "p1", image = "hnode-nfs" } });
+
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var answer = (await response.Content.ReadFromJsonAsync<ProvisionedNodeDto>(FabricJson.Options))!;
+        Assert.Empty(_host.Registry.ListReservations());
+        var job = await UntilFinishedAsync(answer.Job);
+        Assert.True(job.State == "succeeded", job.Error);
+        var node = _host.Registry.FindNode("hnode01")!;
+        Assert.Equal((NodeState.Registered, "nfs:10.9.0.1:/srv/fabric/nfs/hnode01-root"), (node.State, node.Hardware!.Root!.ToString()));
+        Assert.Equal(["/srv/fabric/nfs/hnode01-root"], _host.Registry.FindNode("s1")!.Storage!.NfsExports);
+        Assert.Equal(["/srv/fabric/nfs/hnode01-root"], _host.Registry.FindNode("s2")!.Storage!.NfsExports);
+        Assert.Empty(_host.Registry.ListVolumes());
+        Assert.Contains(_hosts.B().Commands, c => c.Arguments.Contains("/srv/fabric/nfs/hnode01-root") && c.Arguments.Contains("/srv/fabric/images/hnode-nfs.tar"));
+        Assert.Contains("Path = \"/srv/fabric/nfs/hnode01-root\"", System.Text.Encoding.UTF8.GetString(_hosts.A().Files["/run/fabric/ganesha.conf"]), StringComparison.Ordinal);
+
+        var drop = await _admin.PatchAsJsonAsync("/api/v1/nodes/s1", new { nfsExports = Array.Empty<string>() });
+
+        await ProblemAssert.IsProblemAsync(drop, HttpStatusCode.Conflict, "nfsExports", "root of hnode01");
+        Assert.Equal(["/srv/fabric/nfs/hnode01-root"], _host.Registry.FindNode("s1")!.Storage!.NfsExports);
+    }
+
+    [Fact]
     public async Task GetBootScript_WhileProvisioning_TheWaitingScript()
     {
-        await PushImageAsync("hnode-root", new byte[8192]);
+        await PushImageAsync("hnode-root", TestImages.Ext4(8192));
         _hosts.A().On(c => c.Arguments.Contains("/srv/fabric/volumes/hnode01-root.img"), new FakeReply(RunsUntilCancelled: true));
         var answer = (await (await _admin.PostAsJsonAsync("/api/v1/nodes", new { name = "hnode01", mac = "52:54:00:00:0d:01", role = "hardware", provision = new { pair = "p1", image = "hnode-root" } }))
             .Content.ReadFromJsonAsync<ProvisionedNodeDto>(FabricJson.Options))!;
@@ -274,7 +346,7 @@ public sealed class StorageDefaultsTests
         });
         await using var _ = host;
         using var admin = host.AdminClient();
-        var push = await admin.PutAsync("/api/v1/images/hnode-root?pair=p1", new ByteArrayContent(new byte[4096]));
+        var push = await admin.PutAsync("/api/v1/images/hnode-root?pair=p1", new ByteArrayContent(TestImages.Ext4(4096)));
         Assert.Equal(HttpStatusCode.Accepted, push.StatusCode);
         var pushed = (await push.Content.ReadFromJsonAsync<JobDto>(FabricJson.Options))!;
         for (int i = 0; i < 1800 && pushed.State is "queued" or "running"; i++)

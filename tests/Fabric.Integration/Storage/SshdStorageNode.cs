@@ -9,11 +9,13 @@ namespace Fabric.Integration.Storage;
 internal sealed class SshdStorageNode : IAsyncDisposable
 {
     private readonly OpenSshServer _sshd;
+    private readonly System.Diagnostics.Process? _forward;
 
-    private SshdStorageNode(string folder, OpenSshServer sshd)
+    private SshdStorageNode(string folder, OpenSshServer sshd, System.Diagnostics.Process? forward = null)
     {
         Folder = folder;
         _sshd = sshd;
+        _forward = forward;
     }
 
     public string Folder { get; }
@@ -35,6 +37,35 @@ internal sealed class SshdStorageNode : IAsyncDisposable
         var folder = Directory.CreateTempSubdirectory("fabric-storage-node-").FullName;
         var sshd = await OpenSshServer.StartAsync(authorizedKey, new Dictionary<string, string> { ["FABRIC_RUN"] = Path.Combine(folder, "run") });
         return new SshdStorageNode(folder, sshd);
+    }
+
+    /// <summary>A storage node whose sshd runs in network namespace <paramref name="netns"/> (which the caller made and
+    /// removes) with a private /run, as the lab's storage hosts: nfs-ganesha and rpcbind started over SSH listen in that
+    /// namespace only. 127.0.0.1:<see cref="Port"/> on this machine is forwarded to it by a socat (killed by PID).</summary>
+    public static async Task<SshdStorageNode> StartInNamespaceAsync(string authorizedKey, string netns)
+    {
+        var folder = Directory.CreateTempSubdirectory("fabric-storage-node-").FullName;
+        var sshd = await OpenSshServer.StartAsync(authorizedKey, new Dictionary<string, string> { ["FABRIC_RUN"] = Path.Combine(folder, "run") }, netns);
+        var forward = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("socat")
+        {
+            ArgumentList = { $"TCP-LISTEN:{sshd.Port},bind=127.0.0.1,reuseaddr,fork", $"EXEC:ip netns exec {netns} socat STDIO TCP\\:127.0.0.1\\:{sshd.Port}" },
+            UseShellExecute = false,
+        })!;
+        for (int i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync(System.Net.IPAddress.Loopback, sshd.Port);
+                break;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        return new SshdStorageNode(folder, sshd, forward);
     }
 
     /// <summary>The pid of the vblade serving <c>eSHELF.SLOT</c> when it runs, else null.</summary>
@@ -59,6 +90,21 @@ internal sealed class SshdStorageNode : IAsyncDisposable
                     // Gone already.
                 }
             }
+        }
+
+        if (_forward is not null)
+        {
+            try
+            {
+                _forward.Kill(entireProcessTree: true);
+                _forward.WaitForExit(10_000);
+            }
+            catch (InvalidOperationException)
+            {
+                // Gone already.
+            }
+
+            _forward.Dispose();
         }
 
         await _sshd.DisposeAsync();

@@ -110,6 +110,8 @@ public sealed class StoragePairSshTests : IAsyncLifetime
         var image = Path.Combine(_dir, "hnode-root.img");
         var content = new byte[ImageBytes];
         RandomNumberGenerator.Fill(content.AsSpan(0, 256 << 10));
+        content[1080] = 0x53; // the ext4 superblock magic: the appliance takes only ext4 images and tars
+        content[1081] = 0xEF;
         await File.WriteAllBytesAsync(image, content);
         var sha = Convert.ToHexStringLower(SHA256.HashData(content));
 

@@ -39,6 +39,23 @@ public sealed class ImageStoreTests
     }
 
     [Fact]
+    public async Task Record_TarImage_FormatKeptAcrossReopen()
+    {
+        using var dir = new TempDir();
+        FabricRegistry.Open(dir.Database).Dispose();
+        using (var store = ImageStores.Open(dir.Database))
+        {
+            await store.RecordAsync(new StoredImage("nfsroot", "p1", 10240, new string('a', 64), DateTimeOffset.UnixEpoch, ImageFormat.Tar));
+            await store.RecordAsync(new StoredImage("base", "p1", 4096, new string('b', 64), DateTimeOffset.UnixEpoch));
+        }
+
+        using var reopened = ImageStores.Open(dir.Database);
+
+        Assert.Equal(ImageFormat.Tar, reopened.Find("p1", "nfsroot")!.Format);
+        Assert.Equal(ImageFormat.Ext4, reopened.Find("p1", "base")!.Format);
+    }
+
+    [Fact]
     public void Open_DatabaseWithoutRegistry_ClearError()
     {
         using var dir = new TempDir();

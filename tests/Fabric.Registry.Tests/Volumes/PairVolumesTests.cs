@@ -144,7 +144,7 @@ public sealed class PairVolumesTests : IDisposable
     {
         await AddPairAsync();
         var added = await _registry.AddProvisioningNodeAsync(new NodeInput { Name = "h1", Role = "hardware", Macs = ["52:54:00:00:0d:01"], MacField = "mac" }, "p1", "h1-root", Lowest, Actor.Admin);
-        Assert.Equal((NodeState.Provisioning, 1), (added.Value.Node.State, added.Value.Slot.Slot));
+        Assert.Equal((NodeState.Provisioning, 1), (added.Value.Node.State, added.Value.Slot!.Slot));
 
         var finished = await _registry.FinishProvisioningAsync("h1", RootSpec.AoeMd(new AoeTarget(1, 1), new AoeTarget(2, 1)), "made", Actor.Job("4"));
 
@@ -164,5 +164,75 @@ public sealed class PairVolumesTests : IDisposable
 
         Assert.Equal("state", finished.Error!.Errors.Single().Field);
         Assert.Equal(NodeState.Provisioning, _registry.FindNode("h1")!.State);
+    }
+
+    [Fact]
+    public async Task AddProvisioningNode_NoChooser_NoSlotHeld()
+    {
+        await AddPairAsync();
+
+        var added = await _registry.AddProvisioningNodeAsync(new NodeInput { Name = "h1", Role = "hardware", Macs = ["52:54:00:00:0d:01"], MacField = "mac" }, "p1", "h1-root", null, Actor.Admin);
+
+        Assert.Equal((NodeState.Provisioning, null), (added.Value.Node.State, added.Value.Slot));
+        Assert.Empty(_registry.ListReservations());
+        Assert.Contains((await _registry.ListEventsAsync("h1")).Value!, e => e.Kind == EventKind.ProvisioningStarted && e.Message == "NFS root h1-root on pair p1");
+    }
+
+    [Fact]
+    public async Task AddNfsExports_BothNodes_OneWriteAgainChangesNothing()
+    {
+        await AddPairAsync();
+        NfsExportRecord[] exports = [new("s1", "/srv/nfs/h1-root"), new("s2", "/srv/nfs/h1-root")];
+
+        var added = await _registry.AddNfsExportsAsync(exports, Actor.Job("3"));
+        var again = await _registry.AddNfsExportsAsync(exports, Actor.Job("4"));
+
+        Assert.Equal(["s1", "s2"], added.Value!.Select(n => n.Name));
+        Assert.Empty(again.Value!);
+        Assert.Equal(["/srv/nfs/h1-root"], _registry.FindNode("s1")!.Storage!.NfsExports);
+        Assert.Equal(["/srv/nfs/h1-root"], _registry.FindNode("s2")!.Storage!.NfsExports);
+        var events = (await _registry.ListEventsAsync("s2")).Value!.Where(e => e.Message.StartsWith("nfsExports:", StringComparison.Ordinal)).ToList();
+        Assert.Equal("job:3", Assert.Single(events).Actor);
+    }
+
+    [Fact]
+    public async Task AddNfsExports_OneNodeUnknown_NothingWritten()
+    {
+        await AddPairAsync();
+
+        var added = await _registry.AddNfsExportsAsync([new("s1", "/srv/nfs/h1-root"), new("s9", "/srv/nfs/h1-root")], Actor.Admin);
+
+        Assert.Equal("node", Assert.Single(added.Error!.Errors).Field);
+        Assert.Empty(_registry.FindNode("s1")!.Storage!.NfsExports);
+    }
+
+    [Fact]
+    public async Task RemoveNfsExports_TheRootOfANode_ConflictNamingNfsExportsKept()
+    {
+        await AddPairAsync();
+        await _registry.AddNfsExportsAsync([new("s1", "/srv/nfs/h1-root"), new("s2", "/srv/nfs/h1-root")], Actor.Admin);
+        await _registry.AddNodeAsync(new NodeInput { Name = "h1", Role = "hardware", Macs = ["52:54:00:00:0d:01"], MacField = "mac", Root = "nfs:10.0.0.1:/srv/nfs/h1-root" }, Actor.Admin);
+
+        var removed = await _registry.RemoveNfsExportsAsync([new("s1", "/srv/nfs/h1-root"), new("s2", "/srv/nfs/h1-root")], Actor.Admin);
+
+        Assert.Equal(RegistryErrorKind.Conflict, removed.Error!.Kind);
+        Assert.Contains("root of h1", Assert.Single(removed.Error.Errors, e => e.Field == "nfsExports").Reason, StringComparison.Ordinal);
+        Assert.Equal(["/srv/nfs/h1-root"], _registry.FindNode("s2")!.Storage!.NfsExports);
+    }
+
+    [Fact]
+    public async Task UpdateNode_DropsAnNfsExportThatIsARoot_ConflictNothingChanged()
+    {
+        await AddPairAsync();
+        await _registry.AddNfsExportsAsync([new("s1", "/srv/nfs/h1-root"), new("s1", "/srv/nfs/other")], Actor.Admin);
+        await _registry.AddNodeAsync(new NodeInput { Name = "h1", Role = "hardware", Macs = ["52:54:00:00:0d:01"], MacField = "mac", Root = "nfs:10.0.0.1:/srv/nfs/h1-root" }, Actor.Admin);
+
+        var refused = await _registry.UpdateNodeAsync("s1", new NodeInput { NfsExports = ["/srv/nfs/other"] }, Actor.Admin);
+        var allowed = await _registry.UpdateNodeAsync("s1", new NodeInput { NfsExports = ["/srv/nfs/h1-root"] }, Actor.Admin);
+
+        Assert.Equal(RegistryErrorKind.Conflict, refused.Error!.Kind);
+        Assert.Equal("nfsExports", Assert.Single(refused.Error.Errors).Field);
+        Assert.True(allowed.Succeeded, allowed.Error?.ToString());
+        Assert.Equal(["/srv/nfs/h1-root"], _registry.FindNode("s1")!.Storage!.NfsExports);
     }
 }

@@ -14,8 +14,11 @@ public sealed class OpenSshServer : IAsyncDisposable
     private Process _process;
     private readonly List<string> _log;
 
-    private OpenSshServer(string folder, int port, Process process, List<string> log, string hostKey)
+    private readonly string? _netns;
+
+    private OpenSshServer(string folder, int port, Process process, List<string> log, string hostKey, string? netns)
     {
+        _netns = netns;
         Folder = folder;
         Port = port;
         _process = process;
@@ -48,7 +51,10 @@ public sealed class OpenSshServer : IAsyncDisposable
 
     /// <summary>Starts a server that lets <paramref name="authorizedKey"/> in. <paramref name="environment"/> is added to the
     /// sessions' environment (<c>SetEnv</c>), next to the empty HOME.</summary>
-    public static async Task<OpenSshServer> StartAsync(string authorizedKey, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>With <paramref name="netns"/>, sshd runs in that network namespace (on its own 127.0.0.1) with a mount
+    /// namespace of its own whose /run is a private tmpfs, as a storage host's sshd in the lab: what its sessions start
+    /// (ganesha, rpcbind) listens and keeps its files there only. The caller forwards a port to it.</summary>
+    public static async Task<OpenSshServer> StartAsync(string authorizedKey, IReadOnlyDictionary<string, string>? environment = null, string? netns = null)
     {
         var folder = Directory.CreateTempSubdirectory("fabric-sshd-").FullName;
         if (!Directory.Exists("/run/sshd"))
@@ -87,8 +93,8 @@ public sealed class OpenSshServer : IAsyncDisposable
             var log = new List<string>();
             try
             {
-                var process = await LaunchAsync(config, log);
-                return new OpenSshServer(folder, port, process, log, hostKey);
+                var process = await LaunchAsync(config, log, netns);
+                return new OpenSshServer(folder, port, process, log, hostKey, netns);
             }
             catch (Exception) when (attempt < 3)
             {
@@ -98,12 +104,28 @@ public sealed class OpenSshServer : IAsyncDisposable
     }
 
     /// <summary>Runs <c>sshd -D -f CONFIG -e</c> until it says it listens; killed when it does not.</summary>
-    private static async Task<Process> LaunchAsync(string config, List<string> log)
+    private static async Task<Process> LaunchAsync(string config, List<string> log, string? netns)
     {
+        var start = new ProcessStartInfo(Sshd) { ArgumentList = { "-D", "-f", config, "-e" }, RedirectStandardError = true, UseShellExecute = false };
+        if (netns is not null)
+        {
+            // ip netns exec, unshare (no fork) and sh all exec: the process is sshd itself, killed by its pid.
+            start = new ProcessStartInfo("ip")
+            {
+                ArgumentList =
+                {
+                    "netns", "exec", netns, "unshare", "-m", "--propagation", "private", "sh", "-c",
+                    "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/sshd && exec \"$0\" \"$@\"", Sshd, "-D", "-f", config, "-e",
+                },
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+        }
+
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process
         {
-            StartInfo = new ProcessStartInfo(Sshd) { ArgumentList = { "-D", "-f", config, "-e" }, RedirectStandardError = true, UseShellExecute = false },
+            StartInfo = start,
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -148,7 +170,7 @@ public sealed class OpenSshServer : IAsyncDisposable
     /// <summary>Starts the server again after <see cref="Stop"/>: same port, host key and configuration.</summary>
     public async Task StartAgainAsync()
     {
-        var process = await LaunchAsync(Path.Combine(Folder, "sshd_config"), _log);
+        var process = await LaunchAsync(Path.Combine(Folder, "sshd_config"), _log, _netns);
         var old = _process;
         _process = process;
         old.Dispose();

@@ -14,7 +14,7 @@ public sealed class ImagePushJobHandlerTests : IDisposable
     private ImagePushJobHandler Handler => new(_h.Pairs, _h.Images, _h.Options, TimeProvider.System);
 
     /// <summary>An image the appliance received, and the job arguments that push it.</summary>
-    private RecordingJobContext Received(string name, byte[] content)
+    private RecordingJobContext Received(string name, byte[] content, string? format = null)
     {
         var file = ImagePushJobHandler.LocalFile(_h.ImageFolder, "p1", name);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
@@ -25,7 +25,7 @@ public sealed class ImagePushJobHandlerTests : IDisposable
             ["pair"] = "p1",
             ["sizeBytes"] = content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(content)),
-        });
+        }.Concat(format is null ? [] : [KeyValuePair.Create("format", format)]).ToDictionary());
     }
 
     private static byte[] Content(int size) => [.. Enumerable.Range(0, size).Select(i => (byte)(i * 7))];
@@ -105,10 +105,27 @@ public sealed class ImagePushJobHandlerTests : IDisposable
         Assert.Empty(_h.Images.List());
     }
 
+    [Fact]
+    public async Task RunAsync_TarFormat_CopiedAsNameTarRecordedAsTar()
+    {
+        await _h.AddPairAsync();
+        var content = Content(10_240);
+        var context = Received("rootfs", content, "tar");
+
+        await Handler.RunAsync(context);
+
+        Assert.Equal(content, _h.A.Host.Files["/srv/s1/images/rootfs.tar"]);
+        Assert.Equal(content, _h.B.Host.Files["/srv/s2/images/rootfs.tar"]);
+        Assert.EndsWith("  rootfs.tar\n", System.Text.Encoding.ASCII.GetString(_h.B.Host.Files["/srv/s2/images/rootfs.tar.sha256"]), StringComparison.Ordinal);
+        Assert.False(_h.A.Host.Files.ContainsKey("/srv/s1/images/rootfs.img"));
+        Assert.Equal(Fabric.Registry.Images.ImageFormat.Tar, Assert.Single(_h.Images.List()).Format);
+    }
+
     [Theory]
     [InlineData("sha256", "ABC")]
     [InlineData("name", "")]
     [InlineData("sizeBytes", "-1")]
+    [InlineData("format", "qcow2")]
     public void Validate_BadArgument_NamesIt(string key, string value)
     {
         var arguments = new Dictionary<string, string> { ["name"] = "base", ["pair"] = "p1", ["sizeBytes"] = "1", ["sha256"] = new string('a', 64), [key] = value };

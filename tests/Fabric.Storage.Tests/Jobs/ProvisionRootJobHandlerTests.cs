@@ -12,7 +12,7 @@ public sealed class ProvisionRootJobHandlerTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private ProvisionRootJobHandler Handler => new(_h.Registry, _h.Maker, _h.Images);
+    private ProvisionRootJobHandler Handler => new(_h.Registry, _h.Maker, _h.NfsMaker, _h.Images);
 
     private static RecordingJobContext Context(string node = "h1", int attempt = 1) =>
         new(ProvisionRootJobHandler.KindName, node, new Dictionary<string, string> { ["pair"] = "p1", ["image"] = "base" }, attempt);
@@ -124,7 +124,7 @@ public sealed class ProvisionRootJobHandlerTests : IDisposable
         var results = await Task.WhenAll(adds);
 
         Assert.All(results, r => Assert.True(r.Succeeded, r.Error?.ToString()));
-        Assert.Equal(Enumerable.Range(1, 10), results.Select(r => r.Value.Slot.Slot).Order());
+        Assert.Equal(Enumerable.Range(1, 10), results.Select(r => r.Value.Slot!.Slot).Order());
     }
 
     [Fact]

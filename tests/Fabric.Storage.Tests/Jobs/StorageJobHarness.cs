@@ -11,6 +11,7 @@ using Fabric.Remote.Hosts;
 using Fabric.Remote.Testing;
 using Fabric.Storage.Exports;
 using Fabric.Storage.Images;
+using Fabric.Storage.Nfs;
 using Fabric.Storage.Pairs;
 using Fabric.Storage.Volumes;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,7 @@ internal sealed class StorageJobHarness : IDisposable
         B = new ScriptedStorageNode(Hosts.Host(new SshTarget("10.9.0.2", 22, "root", PinB)), 2);
         Pairs = new PairHosts(Registry, Hosts);
         Maker = new PairVolumeMaker(Registry, Pairs, Images);
+        NfsMaker = new PairNfsRootMaker(Registry, Pairs);
     }
 
     public IRegistry Registry { get; }
@@ -52,6 +54,8 @@ internal sealed class StorageJobHarness : IDisposable
     public PairHosts Pairs { get; }
 
     public PairVolumeMaker Maker { get; }
+
+    public PairNfsRootMaker NfsMaker { get; }
 
     public string ImageFolder => Options.Value.ImageFolder;
 
@@ -84,6 +88,14 @@ internal sealed class StorageJobHarness : IDisposable
         await Images.RecordAsync(new StoredImage(name, "p1", size, new string('a', 64), DateTimeOffset.UnixEpoch));
         A.Files.TryAdd($"/srv/s1/images/{name}.img", 0);
         B.Files.TryAdd($"/srv/s2/images/{name}.img", 0);
+    }
+
+    /// <summary>Records tar image <paramref name="name"/> of p1 as pushed, and puts it on both nodes (<c>NAME.tar</c>).</summary>
+    public async Task AddTarImageAsync(string name, long size)
+    {
+        await Images.RecordAsync(new StoredImage(name, "p1", size, new string('b', 64), DateTimeOffset.UnixEpoch, ImageFormat.Tar));
+        A.Files.TryAdd($"/srv/s1/images/{name}.tar", size);
+        B.Files.TryAdd($"/srv/s2/images/{name}.tar", size);
     }
 
     public void Dispose()
@@ -147,7 +159,74 @@ internal sealed class ScriptedStorageNode
         });
         host.On(c => Is(c, ImageScripts.Digest), c =>
             FakeReply.Ok(host.Files.TryGetValue(c.Arguments[4], out var content) ? Convert.ToHexStringLower(SHA256.HashData(content)) + "\n" : ""));
+        host.On(c => Is(c, NfsRootScripts.Extract), c =>
+        {
+            var folder = c.Arguments[4];
+            if (Folders.ContainsKey(folder))
+            {
+                return FakeReply.Fail(3, $"NFS root {folder} exists");
+            }
+
+            if (!Files.TryGetValue(c.Arguments[5], out var size))
+            {
+                return FakeReply.Fail(2, $"no image {c.Arguments[5]}");
+            }
+
+            if (FailCreate)
+            {
+                return FakeReply.Fail(2, $"tar: ./bin/busybox: Cannot write: No space left on device");
+            }
+
+            Folders[folder] = size;
+            OnCreated?.Invoke();
+            return FakeReply.Ok();
+        });
+        host.On(c => Is(c, NfsRootScripts.Remove), c =>
+        {
+            Folders.TryRemove(c.Arguments[4], out _);
+            return FakeReply.Ok();
+        });
+        host.On(c => Is(c, GaneshaScripts.Status), _ =>
+            FakeReply.Ok((GaneshaPid is { } pid ? $"alive {pid}\n" : "dead\n") + (host.Files.TryGetValue(GaneshaConfigFile, out var config) ? System.Text.Encoding.UTF8.GetString(config) : "")));
+        host.On(c => Is(c, GaneshaScripts.Start), _ =>
+        {
+            GaneshaPid ??= 4242;
+            ReadConfig(host);
+            return FakeReply.Ok();
+        });
+        host.On(c => Is(c, GaneshaScripts.Reload), _ =>
+        {
+            ReadConfig(host);
+            return FakeReply.Ok();
+        });
+        host.On(c => Is(c, GaneshaScripts.Stop), _ =>
+        {
+            GaneshaPid = null;
+            NfsServed.Clear();
+            return FakeReply.Ok();
+        });
         Shelf = shelf;
+    }
+
+    private const string GaneshaConfigFile = "/run/fabric/ganesha.conf";
+
+    /// <summary>The pid of the node's ganesha, null when it does not run.</summary>
+    public int? GaneshaPid { get; private set; }
+
+    /// <summary>The paths ganesha serves: those of the configuration it last read (started or reloaded).</summary>
+    public ConcurrentDictionary<string, bool> NfsServed { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>NFS root folders made from tar images, with the size of their image.</summary>
+    public ConcurrentDictionary<string, long> Folders { get; } = new(StringComparer.Ordinal);
+
+    private void ReadConfig(FakeRemoteHost host)
+    {
+        NfsServed.Clear();
+        var config = host.Files.TryGetValue(GaneshaConfigFile, out var bytes) ? System.Text.Encoding.UTF8.GetString(bytes) : "";
+        foreach (var line in config.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Path = \"", StringComparison.Ordinal)))
+        {
+            NfsServed[line["Path = \"".Length..line.LastIndexOf('"')]] = true;
+        }
     }
 
     public FakeRemoteHost Host { get; }

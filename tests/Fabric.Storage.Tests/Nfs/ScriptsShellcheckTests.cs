@@ -17,6 +17,8 @@ public sealed class ScriptsShellcheckTests : IDisposable
     [InlineData("reload")]
     [InlineData("stop")]
     [InlineData("revalidate")]
+    [InlineData("nfs-root-extract")]
+    [InlineData("nfs-root-remove")]
     public void Script_Shellcheck_NoFindings(string name)
     {
         var script = name switch
@@ -25,6 +27,8 @@ public sealed class ScriptsShellcheckTests : IDisposable
             "start" => GaneshaScripts.Start,
             "reload" => GaneshaScripts.Reload,
             "stop" => GaneshaScripts.Stop,
+            "nfs-root-extract" => NfsRootScripts.Extract,
+            "nfs-root-remove" => NfsRootScripts.Remove,
             _ => MdRepairScripts.Revalidate,
         };
         var path = Path.Combine(_dir, $"{name}.sh");
