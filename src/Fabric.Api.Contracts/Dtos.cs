@@ -264,3 +264,27 @@ public sealed record RouterChangeDto(string Kind, string Target, string Descript
 
 /// <summary>What applying a router would change now: empty <see cref="Changes"/> when it matches the registry.</summary>
 public sealed record RouterPlanDto(string Router, IReadOnlyList<RouterChangeDto> Changes);
+
+/// <summary>An operator's rule between two instance networks (GET /api/v1/routers/rules): instances of
+/// <see cref="From"/> may open connections to the instances of <see cref="To"/> through the router.</summary>
+/// <param name="Id">The rule's number.</param>
+/// <param name="From">The network the connections come from.</param>
+/// <param name="To">The network they go to.</param>
+/// <param name="Protocol"><c>tcp</c>, <c>udp</c> or <c>icmp</c>; null for any.</param>
+/// <param name="Port">The destination port; null for any.</param>
+/// <param name="CreatedAt">When it was recorded.</param>
+public sealed record RouterRuleDto(long Id, string From, string To, string? Protocol, int? Port, DateTimeOffset CreatedAt);
+
+/// <summary>POST /api/v1/routers/rules: allow connections from one instance network to another.</summary>
+public sealed record CreateRouterRuleRequest
+{
+    public string? From { get; init; }
+
+    public string? To { get; init; }
+
+    /// <summary><c>tcp</c>, <c>udp</c>, <c>icmp</c> or <c>any</c> (the default).</summary>
+    public string? Protocol { get; init; }
+
+    /// <summary>A destination port (with tcp or udp); absent for any.</summary>
+    public int? Port { get; init; }
+}

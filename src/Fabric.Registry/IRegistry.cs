@@ -8,7 +8,7 @@ namespace Fabric.Registry;
 /// <summary>The fabric's registry of networks and nodes, the one writer of the database. Reads come from an
 /// in-memory snapshot kept in step with every write; expected failures are returned as values. Every state change goes
 /// through <see cref="NodeLifecycle"/>.</summary>
-public interface IRegistry : IFabricDirectory, IDisposable
+public interface IRegistry : IFabricDirectory, Changes.IRegistryChanges, IDisposable
 {
     IReadOnlyList<Node> ListNodes(NodeRole? role = null);
 

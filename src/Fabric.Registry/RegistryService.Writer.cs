@@ -66,7 +66,9 @@ internal sealed partial class RegistryService
                 continue;
             }
 
+            var before = _snapshot;
             _snapshot = snapshot;
+            Publish(before, snapshot);
             foreach (var operation in group)
             {
                 operation.Complete();

@@ -5,7 +5,7 @@ using Fabric.Remote;
 
 namespace Fabric.Router;
 
-internal sealed class RouterPlans(IRegistry registry, IRemoteHosts remoteHosts) : IRouterPlans
+internal sealed class RouterPlans(IRegistry registry, IRemoteHosts remoteHosts, Registry.RouterRules.IRouterRuleStore? rules = null) : IRouterPlans
 {
     public async Task<RouterPlanResult> PlanAsync(string router, CancellationToken cancellationToken = default)
     {
@@ -23,7 +23,7 @@ internal sealed class RouterPlans(IRegistry registry, IRemoteHosts remoteHosts) 
 
         try
         {
-            var plan = await RouterSync.PlanAsync(remoteHosts.For(target), RouterSync.Desired(registry, node), cancellationToken);
+            var plan = await RouterSync.PlanAsync(remoteHosts.For(target), RouterSync.Desired(registry, node, rules?.List()), cancellationToken);
             return new RouterPlanResult(node.Name, plan.Actions, null);
         }
         catch (HostKeyMismatchException e)

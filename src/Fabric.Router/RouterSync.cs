@@ -28,11 +28,11 @@ public static class RouterSync
     }
 
     /// <summary>The desired state of <paramref name="router"/> from the registry as it is now (instances read from the
-    /// registry only).</summary>
-    public static DesiredRouter Desired(IRegistry registry, Node router)
+    /// registry only) and the operator's router rules.</summary>
+    public static DesiredRouter Desired(IRegistry registry, Node router, IReadOnlyList<Registry.RouterRules.RouterRule>? rules = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        return RouterPlanner.Plan(router, registry.ListNetworks(), registry.ListNodes(NodeRole.Instance));
+        return RouterPlanner.Plan(router, registry.ListNetworks(), registry.ListNodes(NodeRole.Instance), rules);
     }
 
     public static async Task<RouterPlan> PlanAsync(IRemoteHost host, DesiredRouter desired, CancellationToken cancellationToken)

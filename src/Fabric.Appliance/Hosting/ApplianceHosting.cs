@@ -30,6 +30,7 @@ public static class ApplianceHosting
         services.AddFabricSettings<Storage.StorageOptions, Storage.StorageOptionsValidator>(Storage.StorageOptions.Section);
         services.AddSingleton(new SettingsSection(Instances.Settings.InstanceOptions.Section, typeof(Instances.Settings.InstanceOptions)));
         services.AddSingleton(new SettingsSection(Storage.Health.StorageHealthOptions.Section, typeof(Storage.Health.StorageHealthOptions)));
+        services.AddSingleton(new SettingsSection(Router.RouterOptions.Section, typeof(Router.RouterOptions)));
 
         var (values, problems) = SettingsCheck.Run(services, builder.Configuration);
         if (problems.Count == 0)
@@ -75,7 +76,13 @@ public static class ApplianceHosting
         });
         services.PostConfigure<Storage.StorageOptions>(o => o.ImageFolder = Path.Combine(options.DataDir, "images"));
         Storage.StorageServiceCollectionExtensions.AddFabricStorage(services);
+        services.TryAddSingleton(sp =>
+        {
+            sp.GetRequiredService<IRegistry>(); // migrated by the registry first
+            return Registry.RouterRules.RouterRuleStores.Open(Path.Combine(options.DataDir, FabricRegistry.DatabaseFileName));
+        });
         Router.RouterServiceCollectionExtensions.AddFabricRouter(services);
+        Router.RouterServiceCollectionExtensions.AddFabricRouterChecks(services, builder.Configuration);
         Instances.InstancesServiceCollectionExtensions.AddFabricInstances(services);
         Storage.Health.StorageHealthServiceCollectionExtensions.AddFabricStorageHealth(services, builder.Configuration);
         services.AddHostedService(sp => sp.GetRequiredService<BootTimeoutService>());

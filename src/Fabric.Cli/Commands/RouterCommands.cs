@@ -5,8 +5,10 @@ using Fabric.Core;
 
 namespace Fabric.Cli.Commands;
 
-/// <summary><c>fabric router plan ROUTER</c> (what apply would change; changes nothing) and <c>fabric router apply ROUTER
-/// [--wait]</c> (a <c>router-apply</c> job).</summary>
+/// <summary><c>fabric router plan ROUTER</c> (what apply would change; changes nothing), <c>fabric router apply ROUTER
+/// [--wait]</c> (a <c>router-apply</c> job), and the operator's rules between instance networks: <c>fabric router allow
+/// FROM TO [--proto P] [--port N]</c>, <c>fabric router deny FROM TO [--proto P] [--port N]</c>, <c>fabric router
+/// rules</c>.</summary>
 internal static class RouterCommands
 {
     public static Command Create(CliEnvironment environment)
@@ -14,6 +16,9 @@ internal static class RouterCommands
         var router = new Command("router", "The router: its VLAN sub-interfaces, proxy ARP and filter, kept as the registry says");
         router.Add(Plan(environment));
         router.Add(Apply(environment));
+        router.Add(Allow(environment));
+        router.Add(Deny(environment));
+        router.Add(Rules(environment));
         return router;
     }
 
@@ -45,6 +50,84 @@ internal static class RouterCommands
         }));
         return command;
     }
+
+    private static Command Allow(CliEnvironment environment)
+    {
+        var (from, to, proto, port) = RuleArguments();
+        var output = CliApp.OutputOption();
+        var command = new Command("allow", "Let instances of network FROM open connections to those of network TO through the router (on it at its next apply)")
+        {
+            from, to, proto, port, output,
+        };
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var rule = await api.PostAsync<RouterRuleDto>(
+                "/api/v1/routers/rules",
+                new CreateRouterRuleRequest { From = parse.GetValue(from), To = parse.GetValue(to), Protocol = parse.GetValue(proto), Port = parse.GetValue(port) },
+                cancellationToken);
+            if (CliApp.IsJson(parse, output))
+            {
+                CliApp.WriteJson(environment, rule);
+                return;
+            }
+
+            environment.Output.WriteLine($"allowed {Describe(rule)}; `fabric router apply ROUTER` puts it on a router");
+        }));
+        return command;
+    }
+
+    private static Command Deny(CliEnvironment environment)
+    {
+        var (from, to, proto, port) = RuleArguments();
+        var command = new Command("deny", "Remove the rule that allows exactly this traffic (on the router at its next apply)") { from, to, proto, port };
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var query = $"from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}";
+            if (parse.GetValue(proto) is { } p)
+            {
+                query += $"&protocol={Uri.EscapeDataString(p)}";
+            }
+
+            if (parse.GetValue(port) is { } n)
+            {
+                query += $"&port={n.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+            }
+
+            var rule = await api.DeleteAsync<RouterRuleDto>($"/api/v1/routers/rules?{query}", cancellationToken);
+            environment.Output.WriteLine($"removed {Describe(rule)}; `fabric router apply ROUTER` takes it off a router");
+        }));
+        return command;
+    }
+
+    private static Command Rules(CliEnvironment environment)
+    {
+        var output = CliApp.OutputOption();
+        var command = new Command("rules", "List the rules between instance networks (everything else between them is dropped)") { output };
+        command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
+        {
+            var rules = await api.GetAsync<List<RouterRuleDto>>("/api/v1/routers/rules", cancellationToken);
+            if (CliApp.IsJson(parse, output))
+            {
+                CliApp.WriteJson(environment, rules);
+                return;
+            }
+
+            Table.Write(environment.Output, ["ID", "FROM", "TO", "PROTOCOL", "PORT"], rules.Select(r => (IReadOnlyList<string?>)
+                [r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), r.From, r.To, r.Protocol ?? "any", r.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"]));
+        }));
+        return command;
+    }
+
+    private static (Argument<string> From, Argument<string> To, Option<string?> Proto, Option<int?> Port) RuleArguments() =>
+    (
+        new Argument<string>("from") { Description = "The network whose instances open the connections" },
+        new Argument<string>("to") { Description = "The network whose instances are reached" },
+        new Option<string?>("--proto") { Description = "tcp, udp, icmp or any (the default)" },
+        new Option<int?>("--port") { Description = "A destination port (with --proto tcp or udp); any when absent" }
+    );
+
+    private static string Describe(RouterRuleDto rule) =>
+        $"#{rule.Id} {rule.From} -> {rule.To} {(rule.Protocol is null ? "any" : rule.Port is null ? rule.Protocol : $"{rule.Protocol}/{rule.Port}")}";
 
     private static Command Apply(CliEnvironment environment)
     {

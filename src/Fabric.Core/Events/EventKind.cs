@@ -57,11 +57,20 @@ public readonly record struct EventKind
     /// <summary>A storage node that was down answers again; Fabric syncs its exports and repairs the md roots on it.</summary>
     public static EventKind StorageUp { get; } = new("storage-up");
 
+    /// <summary>A router's drift check found it differs from its plan (the message names the changes apply would make).</summary>
+    public static EventKind RouterDrift { get; } = new("router-drift");
+
+    /// <summary>A router that had drifted matches its plan again.</summary>
+    public static EventKind RouterInSync { get; } = new("router-in-sync");
+
+    /// <summary>A router's drift check could not read it (the message says why); its last known drift is kept.</summary>
+    public static EventKind RouterUnreachable { get; } = new("router-unreachable");
+
     public static IReadOnlyList<EventKind> All { get; } =
     [
         Created, Updated, Removed, Discovered, BootScript, BootInitramfs, BootRootMounted, BootUp, BootFailed, BootTimeout,
         ProvisioningStarted, ProvisioningFinished, ProvisioningFailed, SshHostKeyPinned, SshHostKeyMismatch, InstanceState,
-        StorageDown, StorageUp,
+        StorageDown, StorageUp, RouterDrift, RouterInSync, RouterUnreachable,
     ];
 
     /// <summary>The kind of a stored entry; text this version does not know is kept as it is.</summary>

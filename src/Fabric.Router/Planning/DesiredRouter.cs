@@ -32,6 +32,34 @@ public sealed record RoutedNetwork(
 
     /// <summary>The chain for what is sent to it.</summary>
     public string ToChain => $"to_vlan{Vlan}";
+
+    /// <summary>The operator's rules that let this network's instances open connections to another carried network's.</summary>
+    public IReadOnlyList<RoutedAllow> Allows { get; init; } = [];
+
+    /// <summary>The networks whose instances may open connections to this one's (by a rule): the replies go back to them.</summary>
+    public IReadOnlyList<RoutedNetworkRef> RepliesTo { get; init; } = [];
+}
+
+/// <summary>Another carried network, as a rule names it: its name and sub-interface.</summary>
+public sealed record RoutedNetworkRef(string Network, string Interface);
+
+/// <summary>An operator's rule as the router carries it in the <c>from</c> network's chain: connections to the
+/// <see cref="To"/> network's instances (its set), of <see cref="Protocol"/> and <see cref="Port"/> when given.</summary>
+/// <param name="Rule">The rule's id in the registry.</param>
+/// <param name="To">The network reached.</param>
+/// <param name="ToSet">Its nftables set of instance addresses.</param>
+/// <param name="Protocol"><c>tcp</c>, <c>udp</c>, <c>icmp</c>, or null for any.</param>
+/// <param name="Port">The destination port (tcp or udp), or null for any.</param>
+/// <param name="Comment">The rule's comment on the router, e.g. <c>allow #3 pub1 -&gt; priv1 tcp/443</c>: the diff compares it.</param>
+public sealed record RoutedAllow(long Rule, RoutedNetworkRef To, string ToSet, string? Protocol, int? Port, string Comment)
+{
+    /// <summary>The nftables match for the protocol and port, with a trailing space, or empty for any.</summary>
+    public string Match => (Protocol, Port) switch
+    {
+        (null, _) => "",
+        ({ } p, null) => $"meta l4proto {p} ",
+        ({ } p, { } port) => $"{p} dport {port.ToString(System.Globalization.CultureInfo.InvariantCulture)} ",
+    };
 }
 
 /// <summary>The router as the registry says it should be: a pure value made by <see cref="RouterPlanner"/>.</summary>

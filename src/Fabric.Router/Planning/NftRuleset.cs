@@ -42,8 +42,22 @@ public static class NftRuleset
                 sources.Add(source.ToString());
             }
 
+            var allows = new ScriptArray();
+            foreach (var a in n.Allows)
+            {
+                allows.Add(new ScriptObject { ["interface"] = a.To.Interface, ["set"] = a.ToSet, ["match"] = a.Match, ["comment"] = a.Comment });
+            }
+
+            var replies = new ScriptArray();
+            foreach (var r in n.RepliesTo)
+            {
+                replies.Add(new ScriptObject { ["interface"] = r.Interface, ["network"] = r.Network });
+            }
+
             list.Add(new ScriptObject
             {
+                ["allows"] = allows,
+                ["replies"] = replies,
                 ["name"] = n.Network,
                 ["kind"] = Core.NetworkKindNames.ToWire(n.Kind),
                 ["cidr"] = n.Cidr.ToString(),
@@ -68,6 +82,10 @@ public static class NftRuleset
         foreach (var n in networks)
         {
             text.Append('|').Append(n.Interface).Append('=').Append(n.Address).Append(':').AppendJoin(',', n.Sources);
+            foreach (var a in n.Allows)
+            {
+                text.Append('|').Append(a.Comment);
+            }
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];

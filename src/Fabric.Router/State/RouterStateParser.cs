@@ -79,7 +79,7 @@ public static class RouterStateParser
     public static NftShape ParseNftJson(string json)
     {
         var sets = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        var chains = new SortedDictionary<string, (string Base, int Rules)>(StringComparer.Ordinal);
+        var chains = new SortedDictionary<string, (string Base, int Rules, string Comments)>(StringComparer.Ordinal);
         JsonDocument document;
         try
         {
@@ -110,12 +110,15 @@ public static class RouterStateParser
                 {
                     var name = Text(chain, "name") ?? "";
                     var hook = Text(chain, "hook") is { } h ? $"{h}/{Text(chain, "policy") ?? "accept"}" : "";
-                    chains[name] = (hook, chains.TryGetValue(name, out var seen) ? seen.Rules : 0);
+                    chains[name] = chains.TryGetValue(name, out var seen) ? (hook, seen.Rules, seen.Comments) : (hook, 0, "");
                 }
                 else if (item.TryGetProperty("rule", out var rule))
                 {
                     var name = Text(rule, "chain") ?? "";
-                    chains[name] = chains.TryGetValue(name, out var seen) ? (seen.Base, seen.Rules + 1) : ("", 1);
+                    var comment = Text(rule, "comment");
+                    chains[name] = chains.TryGetValue(name, out var seen)
+                        ? (seen.Base, seen.Rules + 1, WithComment(seen.Comments, comment))
+                        : ("", 1, WithComment("", comment));
                 }
             }
         }
@@ -128,7 +131,7 @@ public static class RouterStateParser
     public static NftShape ParseRuleset(string ruleset)
     {
         var sets = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        var chains = new SortedDictionary<string, (string Base, int Rules)>(StringComparer.Ordinal);
+        var chains = new SortedDictionary<string, (string Base, int Rules, string Comments)>(StringComparer.Ordinal);
         string? set = null;
         string? chain = null;
         bool inTable = false;
@@ -156,7 +159,7 @@ public static class RouterStateParser
                 else if (line.StartsWith("chain ", StringComparison.Ordinal) && line.EndsWith('{'))
                 {
                     chain = line[6..^1].Trim();
-                    chains[chain] = ("", 0);
+                    chains[chain] = ("", 0, "");
                 }
                 else if (line == "}")
                 {
@@ -179,19 +182,30 @@ public static class RouterStateParser
                 var words = line.Replace(";", " ", StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 var hook = words.SkipWhile(w => w != "hook").Skip(1).FirstOrDefault() ?? "";
                 var policy = words.SkipWhile(w => w != "policy").Skip(1).FirstOrDefault() ?? "accept";
-                chains[chain] = ($"{hook}/{policy}", chains[chain].Rules);
+                chains[chain] = ($"{hook}/{policy}", chains[chain].Rules, chains[chain].Comments);
             }
             else if (chain is not null)
             {
-                chains[chain] = (chains[chain].Base, chains[chain].Rules + 1);
+                var at = line.LastIndexOf(" comment \"", StringComparison.Ordinal);
+                var comment = at >= 0 && line.EndsWith('"') ? line[(at + " comment \"".Length)..^1] : null;
+                chains[chain] = (chains[chain].Base, chains[chain].Rules + 1, WithComment(chains[chain].Comments, comment));
             }
         }
 
         return new NftShape(sets, chains.ToDictionary(c => c.Key, c => Describe(c.Value), StringComparer.Ordinal));
     }
 
-    private static string Describe((string Base, int Rules) chain) =>
-        chain.Base.Length == 0 ? chain.Rules.ToString(CultureInfo.InvariantCulture) : $"{chain.Base}:{chain.Rules.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>A chain as the diff compares it: <c>[hook/policy:]RULES</c>, then <c> [COMMENT|COMMENT]</c> when its
+    /// rules carry comments (the operator's rules do), so a rule replaced by another of the same count is seen.</summary>
+    private static string Describe((string Base, int Rules, string Comments) chain)
+    {
+        var count = chain.Rules.ToString(CultureInfo.InvariantCulture);
+        var text = chain.Base.Length == 0 ? count : $"{chain.Base}:{count}";
+        return chain.Comments.Length == 0 ? text : $"{text} [{chain.Comments}]";
+    }
+
+    private static string WithComment(string comments, string? comment) =>
+        string.IsNullOrEmpty(comment) ? comments : comments.Length == 0 ? comment : $"{comments}|{comment}";
 
     private static List<JsonElement> Array(string json, string command)
     {

@@ -18,6 +18,7 @@ namespace Fabric.Router.Testing;
 public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
 {
     private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
 
     public SshTarget Target { get; } = target;
 
@@ -45,7 +46,16 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
         return this;
     }
 
+    /// <summary>Commands run one at a time (a drift check may read while a job applies).</summary>
     public Task<RemoteCommandResult> RunAsync(RemoteCommand command, RemoteRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Run(command);
+        }
+    }
+
+    private Task<RemoteCommandResult> Run(RemoteCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
         var a = command.Arguments;
@@ -154,7 +164,11 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
 
     public Task WriteFileAsync(string remotePath, ReadOnlyMemory<byte> content, UnixFileMode mode = RemoteFiles.DefaultMode, CancellationToken cancellationToken = default)
     {
-        _files[remotePath] = Encoding.UTF8.GetString(content.Span);
+        lock (_gate)
+        {
+            _files[remotePath] = Encoding.UTF8.GetString(content.Span);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -225,9 +239,17 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
         }
 
         var rules = new List<JsonNode>();
-        foreach (var (name, shape) in table.Chains)
+        foreach (var (name, described) in table.Chains)
         {
+            var shape = described;
             var chain = new JsonObject { ["family"] = "inet", ["table"] = "fabric", ["name"] = name };
+            var comments = new List<string>();
+            if (shape.IndexOf(" [", StringComparison.Ordinal) is var open and >= 0)
+            {
+                comments = [.. shape[(open + 2)..^1].Split('|')];
+                shape = shape[..open];
+            }
+
             var count = shape;
             if (shape.Contains(':', StringComparison.Ordinal))
             {
@@ -242,7 +264,13 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
             items.Add(new JsonObject { ["chain"] = chain });
             for (int i = 0; i < int.Parse(count, CultureInfo.InvariantCulture); i++)
             {
-                rules.Add(new JsonObject { ["rule"] = new JsonObject { ["family"] = "inet", ["table"] = "fabric", ["chain"] = name, ["expr"] = new JsonArray() } });
+                var rule = new JsonObject { ["family"] = "inet", ["table"] = "fabric", ["chain"] = name, ["expr"] = new JsonArray() };
+                if (i < comments.Count)
+                {
+                    rule["comment"] = comments[i];
+                }
+
+                rules.Add(new JsonObject { ["rule"] = rule });
             }
         }
 

@@ -105,6 +105,15 @@ public sealed class StartupProblemsTests : IDisposable
     }
 
     [Fact]
+    public async Task Main_BadRouterCheckInterval_OneLineNamingTheKey()
+    {
+        var run = await RunAsync("--Fabric:Router:CheckInterval=02:00:00");
+
+        AssertRefused(run, "Fabric:Router:CheckInterval: '02:00:00' is not a time span from 00:00:01 to 01:00:00");
+        Assert.Single(run.Errors);
+    }
+
+    [Fact]
     public async Task Main_ManyBadSettings_EveryProblemOnItsOwnLine()
     {
         var run = await RunAsync(

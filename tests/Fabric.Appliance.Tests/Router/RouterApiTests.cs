@@ -27,7 +27,11 @@ public sealed class RouterApiTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var dead = new FakeRemoteHost(DeadTarget).FailEverything(new RemoteHostException(RemoteFailure.Unreachable, DeadTarget.ToString(), "connection timed out"));
-        _host = await ApplianceHost.StartAsync(services: s => s.AddSingleton<IRemoteHosts>(new Hosts(_router, dead)));
+        // Plan and apply by hand only: the instance added below would otherwise queue its own apply, and a drift check
+        // could read the routers in between (both in RouterAutomationApiTests).
+        _host = await ApplianceHost.StartAsync(
+            settings: new Dictionary<string, string?> { ["Fabric:Router:AutoApply"] = "false", ["Fabric:Router:CheckInterval"] = "01:00:00" },
+            services: s => s.AddSingleton<IRemoteHosts>(new Hosts(_router, dead)));
         _admin = _host.AdminClient();
         await _host.AddNetworkAsync(new { name = "pub1", cidr = "203.0.113.0/24", gateway = "203.0.113.1", vlan = 100, kind = "public" });
         await _host.AddNodeAsync(new { name = "router1", mac = "52:54:00:00:09:01", role = "router", sshAddress = "192.0.2.7", sshHostKey = Pin });

@@ -96,6 +96,31 @@ public sealed class RouterDiffTests
     }
 
     [Fact]
+    public async Task ApplyAsync_RuleAddedReplacedRemoved_EachOnlyTheTableAndThePlanEmptiesAgain()
+    {
+        var router = NewRouter();
+        Network[] networks = [Pub1, Priv1];
+        Registry.RouterRules.RouterRule Rule(long id, int port) => new(id, "pub1", "priv1", "tcp", port, DateTimeOffset.UnixEpoch);
+        var none = RouterPlanner.Plan(Fixtures.Router(), networks, Instances);
+        await RouterSync.ApplyAsync(router, (await RouterSync.PlanAsync(router, none, CancellationToken.None)).Actions, _ => { }, CancellationToken.None);
+
+        foreach (var rules in new[] { [Rule(1, 443)], [Rule(2, 8443)], Array.Empty<Registry.RouterRules.RouterRule>() })
+        {
+            var desired = RouterPlanner.Plan(Fixtures.Router(), networks, Instances, rules);
+            var plan = await RouterSync.PlanAsync(router, desired, CancellationToken.None);
+            await RouterSync.ApplyAsync(router, plan.Actions, _ => { }, CancellationToken.None);
+
+            Assert.Equal([RouterActionKind.ReplaceTable], plan.Actions.Select(a => a.Kind));
+            Assert.Empty((await RouterSync.PlanAsync(router, desired, CancellationToken.None)).Actions);
+            Assert.Equal(
+                rules.Select(r => $"allow #{r.Id} pub1 -> priv1 tcp/{r.Port}"),
+                router.Table!.Chains["from_vlan100"].Contains('[', StringComparison.Ordinal)
+                    ? router.Table.Chains["from_vlan100"].Split('[')[1].TrimEnd(']').Split('|').Where(c => c.StartsWith("allow", StringComparison.Ordinal))
+                    : []);
+        }
+    }
+
+    [Fact]
     public async Task PlanAsync_SubInterfaceRemovedByHand_AddsItBackWithItsAddress()
     {
         var router = NewRouter();

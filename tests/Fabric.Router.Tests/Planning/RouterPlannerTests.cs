@@ -1,6 +1,8 @@
 using System.Text;
 using Fabric.Core;
+using Fabric.Registry.RouterRules;
 using Fabric.Router.Planning;
+using Fabric.Router.State;
 
 namespace Fabric.Router.Tests.Planning;
 
@@ -21,7 +23,17 @@ public sealed class RouterPlannerTests
         Fixtures.Instance("api1", "pub2", "198.51.100.20"),
     ];
 
-    public static TheoryData<string> Cases() => ["empty", "one-vlan", "many", "removal"];
+    private static readonly RouterRule[] Rules =
+    [
+        new(1, "pub1", "priv1", "tcp", 443, DateTimeOffset.UnixEpoch),
+        new(2, "PUB2", "priv1", null, null, DateTimeOffset.UnixEpoch),
+        new(3, "priv1", "pub1", "icmp", null, DateTimeOffset.UnixEpoch),
+        new(4, "pub1", "gone", null, null, DateTimeOffset.UnixEpoch), // a network the router does not carry: left out
+        new(5, "pub1", "pub1", null, null, DateTimeOffset.UnixEpoch), // one network to itself: left out
+        new(6, "pub1", "priv1", "udp", 53, DateTimeOffset.UnixEpoch),
+    ];
+
+    public static TheoryData<string> Cases() => ["empty", "one-vlan", "many", "removal", "rules"];
 
     private static DesiredRouter Plan(string name) => name switch
     {
@@ -30,6 +42,8 @@ public sealed class RouterPlannerTests
         "many" => RouterPlanner.Plan(Fixtures.Router("ens4", "ens5"), [Fixtures.Boot, Pub1, Priv1, Pub2], Instances),
         // "many" after pub2 is removed and web2 deleted: its sub-interface, sysctls, set and chains go.
         "removal" => RouterPlanner.Plan(Fixtures.Router("ens4", "ens5"), [Fixtures.Boot, Pub1, Priv1], Instances.Where(i => i.Name is not "web2" and not "api1")),
+        // "many" with the operator's rules between its networks.
+        "rules" => RouterPlanner.Plan(Fixtures.Router("ens4", "ens5"), [Fixtures.Boot, Pub1, Priv1, Pub2], Instances, Rules),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -104,6 +118,37 @@ public sealed class RouterPlannerTests
         Assert.Equal(Describe(a), Describe(b));
     }
 
+    [Fact]
+    public void Plan_Rules_EachInItsFromChainRepliesInItsToChainAndOthersLeftOut()
+    {
+        var plan = Plan("rules");
+
+        var pub1 = plan.Networks.Single(n => n.Network == "pub1");
+        var priv1 = plan.Networks.Single(n => n.Network == "priv1");
+        Assert.Equal(["allow #1 pub1 -> priv1 tcp/443", "allow #6 pub1 -> priv1 udp/53"], pub1.Allows.Select(a => a.Comment));
+        Assert.Equal(["tcp dport 443 ", "udp dport 53 "], pub1.Allows.Select(a => a.Match));
+        Assert.Equal(["ens4.100", "ens4.120"], priv1.RepliesTo.Select(r => r.Interface));
+        Assert.Equal("meta l4proto icmp ", Assert.Single(priv1.Allows).Match);
+        Assert.Contains("oifname \"ens4.200\" ip daddr @vlan200_sources tcp dport 443 accept comment \"allow #1 pub1 -> priv1 tcp/443\"", plan.Ruleset, StringComparison.Ordinal);
+        Assert.Contains("oifname \"ens4.100\" ct state established,related accept comment \"replies to pub1\"", plan.Ruleset, StringComparison.Ordinal);
+        Assert.DoesNotContain("gone", plan.Ruleset, StringComparison.Ordinal);
+        Assert.DoesNotContain("#5", plan.Ruleset, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_RuleChanged_TableShapeDiffers()
+    {
+        Network[] networks = [Pub1, Priv1];
+        var https = RouterPlanner.Plan(Fixtures.Router(), networks, Instances, [new RouterRule(1, "pub1", "priv1", "tcp", 443, DateTimeOffset.UnixEpoch)]);
+        var other = RouterPlanner.Plan(Fixtures.Router(), networks, Instances, [new RouterRule(2, "pub1", "priv1", "tcp", 8443, DateTimeOffset.UnixEpoch)]);
+        var none = RouterPlanner.Plan(Fixtures.Router(), networks, Instances);
+
+        var shape = RouterStateParser.ParseRuleset(https.Ruleset);
+        Assert.False(shape.SameAs(RouterStateParser.ParseRuleset(other.Ruleset)), "a rule replaced by another of the same count");
+        Assert.False(shape.SameAs(RouterStateParser.ParseRuleset(none.Ruleset)), "a rule removed");
+        Assert.True(shape.SameAs(RouterStateParser.ParseRuleset(https.Ruleset)));
+    }
+
     /// <summary>The plan as a text the golden files hold.</summary>
     internal static string Describe(DesiredRouter plan)
     {
@@ -114,6 +159,10 @@ public sealed class RouterPlannerTests
             text.Append("link ").Append(n.Interface).Append(" vlan ").Append(n.Vlan).Append(' ').Append(n.Address)
                 .Append(" network ").Append(n.Network).Append(" (").Append(n.Kind.ToWire()).Append(") sources ")
                 .AppendJoin(',', n.Sources).Append('\n');
+            foreach (var a in n.Allows)
+            {
+                text.Append("  ").Append(a.Comment).Append('\n');
+            }
         }
 
         foreach (var (key, value) in plan.Sysctls)
