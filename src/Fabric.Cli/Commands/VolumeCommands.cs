@@ -20,7 +20,7 @@ internal static class VolumeCommands
     {
         var name = new Argument<string>("name") { Description = "Volume name (letters, digits, '-', '_', '.')" };
         var pair = new Option<string>("--pair", "-p") { Description = "The storage pair", Required = true };
-        var size = new Option<string>("--size") { Description = "Size: bytes, or with K, M, G or T, e.g. 256M or 2G", Required = true };
+        var size = new Option<string>("--size") { Description = "Size: bytes, or with K, M, G, T (or KiB, MiB, GiB, TiB; KB, MB, GB, TB are powers of 1000), e.g. 256M or 2GiB", Required = true };
         var image = new Option<string?>("--image") { Description = "Make the volume a sparse copy of this image of the pair (default: empty)" };
         var wait = JobWatch.WaitOption();
         var output = CliApp.OutputOption();
