@@ -12,13 +12,14 @@ namespace Fabric.Storage;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>Registers the storage job kinds (<c>storage-sync</c>, <c>image-push</c>, <c>volume-create</c>,
-    /// <c>volume-remove</c>, <c>provision-root</c>). Needs the registry, jobs, remote hosts, an <see cref="IImageStore"/>
+    /// <c>volume-remove</c>, <c>provision-root</c>) and <see cref="IPairVolumes"/>. Needs the registry, jobs, remote hosts, an <see cref="IImageStore"/>
     /// and <see cref="StorageOptions"/>.</summary>
     public static IServiceCollection AddFabricStorage(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PairHosts>();
         services.TryAddSingleton<PairVolumeMaker>();
+        services.TryAddSingleton<IPairVolumes, PairVolumes>();
         services.AddJobHandler<StorageSyncJobHandler>();
         services.AddJobHandler<ImagePushJobHandler>();
         services.AddJobHandler<VolumeCreateJobHandler>();
