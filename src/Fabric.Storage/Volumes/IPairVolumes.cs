@@ -6,6 +6,7 @@ using Fabric.Registry;
 using Fabric.Registry.Images;
 using Fabric.Registry.Volumes;
 using Fabric.Storage.Pairs;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Storage.Volumes;
@@ -42,7 +43,9 @@ public sealed record VolumeHold(string Pair, string Name, int Slot, long SizeByt
 /// and the <c>volume-remove</c> job (which may itself have been refused).</summary>
 public sealed record VolumeRemoval(RegistryError? Error, PairVolume? Volume, JobResult? Job);
 
-internal sealed class PairVolumes(IRegistry registry, PairVolumeMaker maker, IImageStore images, IJobService jobs, IOptions<StorageOptions> options) : IPairVolumes
+/// <summary>The job service is looked up when a volume is removed, not when this is made: the job runner's handlers
+/// (an instance job) need this, so taking the runner here would make a cycle.</summary>
+internal sealed class PairVolumes(IRegistry registry, PairVolumeMaker maker, IImageStore images, IServiceProvider services, IOptions<StorageOptions> options) : IPairVolumes
 {
     public async Task<RegistryResult<VolumeHold>> HoldAsync(string? pair, string name, string image, CancellationToken cancellationToken = default)
     {
@@ -96,6 +99,7 @@ internal sealed class PairVolumes(IRegistry registry, PairVolumeMaker maker, IIm
             return new VolumeRemoval(removed.Error, null, null);
         }
 
+        var jobs = services.GetRequiredService<IJobService>();
         var job = await jobs.EnqueueAsync(
             new NewJob(StorageJobs.VolumeRemove, null, new Dictionary<string, string>(StringComparer.Ordinal)
             {
