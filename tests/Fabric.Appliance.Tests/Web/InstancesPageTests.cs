@@ -116,4 +116,38 @@ public sealed class InstancesPageTests(WebFixture fixture)
         await Assertions.Expect(Row(page, "wmove").Locator("td.hypervisor")).ToHaveTextAsync("whv-fits");
         await Assertions.Expect(Row(page, "wmove").Locator(".state").First).ToHaveTextAsync("running");
     }
+
+    [Fact]
+    public async Task InstancesPage_MigrationUnderWay_BytesSentRemainingAndExpectedDowntimeShownLive()
+    {
+        await HypervisorAsync("whv-live-a", 41, 4096);
+        await HypervisorAsync("whv-live-b", 42, 4096);
+        var operations = fixture.Services.GetRequiredService<IInstanceOperations>();
+        var created = await operations.CreateAsync(
+            new InstanceRequest { Name = "wlive", VCpus = 1, MemoryMiB = 1024, DiskVolume = "/srv/lab/wlive.img", Hypervisor = "whv-live-a" }, "admin");
+        Assert.True(created.Succeeded, created.Error?.ToString());
+        var (context, page) = await fixture.SignedInPageAsync();
+        await using var _ = context;
+        await page.GotoAsync("/instances");
+        await Assertions.Expect(Row(page, "wlive").Locator(".state").First).ToHaveTextAsync("running");
+
+        // query-migrate answers "active" for about a minute (five polls a second), then "completed".
+        fixture.Hypervisors.ActiveMigratePolls = 300;
+        try
+        {
+            var migrated = await operations.MigrateAsync("wlive", "whv-live-b", "admin");
+            Assert.True(migrated.Succeeded, migrated.Error?.ToString());
+
+            var live = Row(page, "wlive").Locator(".migration");
+            await Assertions.Expect(live).ToHaveTextAsync("active: 100.0 MiB sent, 160.0 MiB remaining, expected downtime 42 ms");
+            await Assertions.Expect(Row(page, "wlive").Locator(".state").First).ToHaveTextAsync("migrating");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebFixture.ArtifactsDir, "instances-migrating.png"), FullPage = true });
+        }
+        finally
+        {
+            fixture.Hypervisors.ActiveMigratePolls = 0;
+        }
+
+        await Assertions.Expect(Row(page, "wlive").Locator("td.hypervisor")).ToHaveTextAsync("whv-live-b", new() { Timeout = 120_000 });
+    }
 }

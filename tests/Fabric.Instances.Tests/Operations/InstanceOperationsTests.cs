@@ -100,6 +100,18 @@ public sealed class InstanceOperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateAsync_ImageButNoDiskAndNoStorageFeature_PairNamedAndNothingStored()
+    {
+        await AddHypervisorAsync("hv1", 4, 4096, "52:54:00:00:01:01");
+
+        var created = await _operations.CreateAsync(Web() with { DiskVolume = null }, "admin");
+
+        Assert.Equal(("pair", RegistryErrorKind.Validation), (Assert.Single(created.Error!.Errors).Field, created.Error.Kind));
+        Assert.Null(_registry.FindNode("web"));
+        Assert.Empty(_jobs.Queued);
+    }
+
+    [Fact]
     public async Task CreateAsync_NameTaken_ConflictAndTheOtherNodeUntouched()
     {
         await AddHypervisorAsync("web", 4, 4096, "52:54:00:00:01:01");
