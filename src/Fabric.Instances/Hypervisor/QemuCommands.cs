@@ -226,9 +226,11 @@ public static class QemuCommands
     public static RemoteCommand ConsoleTail(string name, int bytes = 65536, string root = InstancePaths.Root) =>
         RemoteCommand.Of("tail", "-c", bytes.ToString(CultureInfo.InvariantCulture), new InstancePaths(name, root).SerialLog);
 
-    /// <summary>Whether the instance's qemu runs: exits 0 when its pid file names a live process, 1 otherwise.</summary>
+    /// <summary>Whether the instance's qemu runs: exits 0 when its pid file names a live process, 1 otherwise. A zombie
+    /// (a qemu that died and that nobody reaped yet: <c>kill -0</c> still succeeds on it) is not running.</summary>
     public static RemoteCommand IsRunning(string name, string root = InstancePaths.Root) => RemoteCommand.Script(
-        "p=$(cat -- \"$1/qemu.pid\" 2>/dev/null) && [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null",
+        "p=$(cat -- \"$1/qemu.pid\" 2>/dev/null) && [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null || exit 1; "
+        + "s=$(cat \"/proc/$p/stat\" 2>/dev/null) || exit 0; case \"${s##*) }\" in Z*) exit 1;; esac",
         new InstancePaths(name, root).Folder);
 
     /// <summary>A value inside qemu's <c>key=value,...</c> option syntax: a comma is written twice.</summary>
