@@ -12,8 +12,13 @@ public sealed record CreateInstanceRequest
 
     public string? Image { get; init; }
 
-    /// <summary>The instance's disk: for now the path of its volume file, opened by path on the hypervisor.</summary>
+    /// <summary>The instance's disk: an absolute path (a volume file every hypervisor opens by path) or the name of a
+    /// volume of a storage pair. Without it the disk is made from <see cref="Image"/> on <see cref="Pair"/> as volume
+    /// <c>NAME-disk</c>.</summary>
     public string? DiskVolume { get; init; }
+
+    /// <summary>The storage pair the disk is made on (default: the setting <c>Fabric:Storage:DefaultPair</c>).</summary>
+    public string? Pair { get; init; }
 
     public string? Network { get; init; }
 

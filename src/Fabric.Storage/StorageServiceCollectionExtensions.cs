@@ -12,7 +12,7 @@ namespace Fabric.Storage;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>Registers the storage job kinds (<c>storage-sync</c>, <c>image-push</c>, <c>volume-create</c>,
-    /// <c>volume-remove</c>, <c>provision-root</c>). Needs the registry, jobs, remote hosts, an <see cref="IImageStore"/>
+    /// <c>volume-remove</c>, <c>provision-root</c>) and <see cref="IPairVolumes"/>. Needs the registry, jobs, remote hosts, an <see cref="IImageStore"/>
     /// and <see cref="StorageOptions"/>.</summary>
     public static IServiceCollection AddFabricStorage(this IServiceCollection services)
     {
@@ -20,6 +20,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<PairHosts>();
         services.TryAddSingleton<PairVolumeMaker>();
         services.TryAddSingleton<Nfs.PairNfsRootMaker>();
+        services.TryAddSingleton<IPairVolumes, PairVolumes>();
         services.AddJobHandler<StorageSyncJobHandler>();
         services.AddJobHandler<ImagePushJobHandler>();
         services.AddJobHandler<VolumeCreateJobHandler>();

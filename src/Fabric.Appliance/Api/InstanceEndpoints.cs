@@ -47,6 +47,7 @@ internal static class InstanceEndpoints
                 MemoryMiB = request.MemoryMiB,
                 Image = request.Image,
                 DiskVolume = request.DiskVolume,
+                Pair = request.Pair,
                 Network = request.Network,
                 Ip = request.Ip,
                 Hypervisor = request.Hypervisor,
@@ -94,8 +95,14 @@ internal static class InstanceEndpoints
                 return Problems.Fields(501, "Not implemented", removed.Error!.Errors);
             }
 
-            return removed.Succeeded ? Results.NoContent() : Problems.From(removed.Error!);
-        }).RequireWriteToken().Produces(204).ProducesProblem(404).ProducesProblem(409).ProducesProblem(501);
+            if (!removed.Succeeded)
+            {
+                return Problems.From(removed.Error!);
+            }
+
+            // With purgeVolume the volume-remove job removes the disk's files once the instance is gone.
+            return removed.Job is { } job ? Results.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto()) : Results.NoContent();
+        }).RequireWriteToken().Produces(204).Produces<JobDto>(202).ProducesProblem(404).ProducesProblem(409).ProducesProblem(501);
 
         instances.MapGet("/{name}/console", async (string name, [FromQuery] string? bytes, IInstanceOperations operations, CancellationToken cancellationToken) =>
         {

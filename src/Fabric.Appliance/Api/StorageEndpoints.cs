@@ -8,6 +8,7 @@ using Fabric.Registry;
 using Fabric.Registry.Images;
 using Fabric.Registry.Volumes;
 using Fabric.Storage;
+using Fabric.Storage.Volumes;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -251,21 +252,15 @@ internal static class StorageEndpoints
 
     /// <summary><c>DELETE /api/v1/volumes/{name}[?pair=P]</c>: removes the volume from the registry (409 while a node's root
     /// or an instance's disk is on it), then a <c>volume-remove</c> job stops its exports and removes its files.</summary>
-    private static async Task<IResult> RemoveVolumeAsync(string name, [FromQuery] string? pair, HttpContext context, IRegistry registry, IJobService jobs, CancellationToken cancellationToken)
+    private static async Task<IResult> RemoveVolumeAsync(string name, [FromQuery] string? pair, HttpContext context, IPairVolumes volumes, CancellationToken cancellationToken)
     {
-        var removed = await registry.RemoveVolumeAsync(name, string.IsNullOrEmpty(pair) ? null : pair, NodeEndpoints.ActorOf(context), cancellationToken);
-        if (!removed.Succeeded)
+        var removed = await volumes.RemoveAsync(name, pair, Authorization.Actor(context), cancellationToken);
+        if (removed.Error is not null)
         {
             return Problems.From(removed.Error);
         }
 
-        var job = await jobs.EnqueueAsync(
-            new NewJob(StorageJobs.VolumeRemove, null, new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["name"] = removed.Value.Name,
-                ["pair"] = removed.Value.Pair,
-            }, Authorization.Actor(context)),
-            cancellationToken);
+        var job = removed.Job!.Value;
         return job.Succeeded ? Results.Accepted($"/api/v1/jobs/{job.Value!.Id}", job.Value.ToDto()) : JobEndpoints.From(job.Error!);
     }
 

@@ -51,8 +51,9 @@ internal static class InstanceCommands
         var name = NameArgument();
         var vcpus = new Option<int?>("--vcpus") { Description = "Virtual CPUs", Required = true };
         var memory = new Option<long?>("--memory-mib") { Description = "Memory in MiB (never overcommitted)", Required = true };
-        var disk = new Option<string?>("--disk-volume") { Description = "The instance's disk: its volume file's path on the hypervisors", Required = true };
-        var image = new Option<string?>("--image") { Description = "The image the disk was made from" };
+        var disk = new Option<string?>("--disk-volume") { Description = "The instance's disk: a volume of a pair, or a volume file's path on the hypervisors (default: made from --image)" };
+        var image = new Option<string?>("--image") { Description = "The image the disk is made from (as volume NAME-disk on --pair)" };
+        var pair = new Option<string?>("--pair") { Description = "The storage pair the disk is made on (default: the setting Fabric:Storage:DefaultPair)" };
         var network = new Option<string?>("--network") { Description = "The instance's network" };
         var ip = new Option<string?>("--ip") { Description = "Its address (default: the network's lowest free one outside the DHCP pool)" };
         var hypervisor = new Option<string?>("--hypervisor") { Description = "Put it on this hypervisor (default: the one with the most free memory)" };
@@ -61,7 +62,7 @@ internal static class InstanceCommands
         var output = CliApp.OutputOption();
         var command = new Command("create", "Launch an instance: place it, register it and start it, as a job")
         {
-            name, vcpus, memory, disk, image, network, ip, hypervisor, labels, wait, output,
+            name, vcpus, memory, disk, image, pair, network, ip, hypervisor, labels, wait, output,
         };
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
@@ -72,6 +73,7 @@ internal static class InstanceCommands
                 MemoryMiB = parse.GetValue(memory),
                 DiskVolume = parse.GetValue(disk),
                 Image = parse.GetValue(image),
+                Pair = parse.GetValue(pair),
                 Network = parse.GetValue(network),
                 Ip = parse.GetValue(ip),
                 Hypervisor = parse.GetValue(hypervisor),
@@ -203,8 +205,15 @@ internal static class InstanceCommands
         command.SetAction(CliApp.Action(environment, async (parse, api, cancellationToken) =>
         {
             var value = parse.GetValue(name)!;
-            await api.DeleteAsync(PathOf(value) + (parse.GetValue(purge) ? "?purgeVolume=true" : ""), cancellationToken);
-            environment.Output.WriteLine($"removed instance {value}");
+            if (!parse.GetValue(purge))
+            {
+                await api.DeleteAsync(PathOf(value), cancellationToken);
+                environment.Output.WriteLine($"removed instance {value}");
+                return;
+            }
+
+            var job = await api.DeleteAsync<JobDto>(PathOf(value) + "?purgeVolume=true", cancellationToken);
+            environment.Output.WriteLine($"removed instance {value}; job {job.Id} queued: {job.Kind} {job.Arguments.GetValueOrDefault("name")}");
         }));
         return command;
     }

@@ -51,6 +51,13 @@ public readonly record struct EventKind
     /// <summary>An instance moved through its lifecycle (and, after a migration, to another hypervisor).</summary>
     public static EventKind InstanceState { get; } = new("instance-state");
 
+    /// <summary>The appliance found a running instance's qemu gone from its hypervisor (the message names the hypervisor
+    /// and ends with the last lines of the serial console).</summary>
+    public static EventKind InstanceProcessLost { get; } = new("instance-process-lost");
+
+    /// <summary>The appliance could not ask an instance's hypervisor whether its qemu runs (recorded once until it answers).</summary>
+    public static EventKind InstanceUnchecked { get; } = new("instance-unchecked");
+
     /// <summary>A storage node stopped answering Fabric's health check (the message says why).</summary>
     public static EventKind StorageDown { get; } = new("storage-down");
 
@@ -70,7 +77,7 @@ public readonly record struct EventKind
     [
         Created, Updated, Removed, Discovered, BootScript, BootInitramfs, BootRootMounted, BootUp, BootFailed, BootTimeout,
         ProvisioningStarted, ProvisioningFinished, ProvisioningFailed, SshHostKeyPinned, SshHostKeyMismatch, InstanceState,
-        StorageDown, StorageUp, RouterDrift, RouterInSync, RouterUnreachable,
+        InstanceProcessLost, InstanceUnchecked, StorageDown, StorageUp, RouterDrift, RouterInSync, RouterUnreachable,
     ];
 
     /// <summary>The kind of a stored entry; text this version does not know is kept as it is.</summary>

@@ -76,6 +76,10 @@ public sealed record QemuSpec(string Name, int VCpus, long MemoryMiB, MacAddress
     /// <summary>Where the tap goes once qemu runs (<see cref="QemuCommands.Plug"/>); null leaves it as qemu made it.</summary>
     public SwitchPort? Port { get; init; }
 
+    /// <summary>The md RAID1 the hypervisor assembles before qemu starts (<see cref="QemuCommands.AssembleMirror"/>) and
+    /// stops after it is gone (<see cref="QemuCommands.Kill"/>); null when <see cref="DiskPath"/> is opened as it is.</summary>
+    public Disks.MdMirror? Mirror { get; init; }
+
     public InstancePaths Paths => new(Name, RunRoot);
 
     /// <summary>The tap device: <c>fab</c> and the MAC's last four bytes, within Linux's 15 characters and unique
@@ -136,6 +140,44 @@ public static class QemuCommands
             : RemoteCommand.Script(PlugLinux, spec.TapName, port.Bridge, vlan, spec.Paths.Folder, port.Uplink);
     }
 
+    /// <summary>Assembles the instance's md RAID1 over both AoE halves before qemu starts, and records it in the
+    /// instance's folder (<c>md</c>) so <see cref="Kill"/> stops it. Idempotent: an array already active is left as it is.
+    /// Otherwise it asks the AoE driver to discover the halves (up to 10 s; a hypervisor that cannot see both fails,
+    /// naming the half) and runs <c>mdadm --assemble --run</c>; when neither half has an md superblock yet (a fresh pair of
+    /// identical copies of an image) <c>mdadm --create --metadata=1.0 --assume-clean --bitmap=internal</c> writes them at
+    /// the end of the halves, as a node's <c>aoe-md</c> root does in its initramfs.</summary>
+    public static RemoteCommand AssembleMirror(QemuSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var mirror = spec.Mirror ?? throw new ArgumentException("the spec has no md mirror", nameof(spec));
+        return RemoteCommand.Script(AssembleMd, mirror.Device, mirror.HalfA, mirror.HalfB, spec.Paths.Folder);
+    }
+
+    /// <summary>Arguments: the md device, half A, half B, the instance's folder.</summary>
+    internal const string AssembleMd = """
+        md=$1 a=$2 b=$3 d=$4
+        export MDADM_NO_UDEV=1
+        mkdir -p -- "$d" || exit 1
+        i=0
+        while { [ ! -b "$a" ] || [ ! -b "$b" ]; } && [ $i -lt 20 ]; do
+          [ -w /dev/etherd/discover ] && echo > /dev/etherd/discover
+          sleep 0.5; i=$((i+1))
+        done
+        for h in "$a" "$b"; do
+          [ -b "$h" ] || { echo "cannot see $h (half of $md): no such AoE device on this hypervisor" >&2; exit 1; }
+        done
+        if mdadm --detail "$md" >/dev/null 2>&1; then
+          :
+        elif mdadm --assemble --run "$md" "$a" "$b" >"$d/mdadm.log" 2>&1; then
+          :
+        elif ! mdadm --examine "$a" >/dev/null 2>&1 && ! mdadm --examine "$b" >/dev/null 2>&1; then
+          mdadm --create "$md" --run --metadata=1.0 --level=1 --raid-devices=2 --assume-clean --bitmap=internal "$a" "$b" >>"$d/mdadm.log" 2>&1             || { cat "$d/mdadm.log" >&2; exit 1; }
+        else
+          cat "$d/mdadm.log" >&2; echo "cannot assemble $md from $a and $b" >&2; exit 1
+        fi
+        printf '%s\n' "$md" > "$d/md"
+        """;
+
     /// <summary>Arguments: tap, bridge, VLAN ('' for none), the instance's folder.</summary>
     internal const string PlugOvs = """
         t=$1 br=$2 vlan=$3 d=$4
@@ -168,12 +210,15 @@ public static class QemuCommands
         RemoteCommand.Of("socat", "-", $"UNIX-CONNECT:{new InstancePaths(name, root).QmpSocket}");
 
     /// <summary>Ends the instance's qemu (TERM, then KILL after 5 s), takes its tap off the OVS bridge <see cref="Plug"/>
-    /// put it on (a Linux bridge loses the tap with qemu), and removes its folder; succeeds when none runs.</summary>
+    /// put it on (a Linux bridge loses the tap with qemu), stops the md array <see cref="AssembleMirror"/> assembled, and
+    /// removes its folder; succeeds when none runs. When the array cannot be stopped the folder stays (a later kill tries
+    /// again) and the command fails with mdadm's words.</summary>
     public static RemoteCommand Kill(string name, string root = InstancePaths.Root) => RemoteCommand.Script(
         "d=$1; p=$(cat -- \"$d/qemu.pid\" 2>/dev/null) || p=; "
         + "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then kill \"$p\"; i=0; "
         + "while kill -0 \"$p\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -9 \"$p\" 2>/dev/null; fi; "
         + "if [ -f \"$d/port\" ] && read -r k br t < \"$d/port\" && [ \"$k\" = ovs ]; then ovs-vsctl --if-exists del-port \"$br\" \"$t\"; fi; "
+        + "if [ -f \"$d/md\" ] && read -r md < \"$d/md\" && [ -e \"$md\" ]; then MDADM_NO_UDEV=1 mdadm --stop \"$md\" >&2 || exit 1; fi; "
         + "rm -rf -- \"$d\"",
         new InstancePaths(name, root).Folder);
 
@@ -181,9 +226,11 @@ public static class QemuCommands
     public static RemoteCommand ConsoleTail(string name, int bytes = 65536, string root = InstancePaths.Root) =>
         RemoteCommand.Of("tail", "-c", bytes.ToString(CultureInfo.InvariantCulture), new InstancePaths(name, root).SerialLog);
 
-    /// <summary>Whether the instance's qemu runs: exits 0 when its pid file names a live process, 1 otherwise.</summary>
+    /// <summary>Whether the instance's qemu runs: exits 0 when its pid file names a live process, 1 otherwise. A zombie
+    /// (a qemu that died and that nobody reaped yet: <c>kill -0</c> still succeeds on it) is not running.</summary>
     public static RemoteCommand IsRunning(string name, string root = InstancePaths.Root) => RemoteCommand.Script(
-        "p=$(cat -- \"$1/qemu.pid\" 2>/dev/null) && [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null",
+        "p=$(cat -- \"$1/qemu.pid\" 2>/dev/null) && [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null || exit 1; "
+        + "s=$(cat \"/proc/$p/stat\" 2>/dev/null) || exit 0; case \"${s##*) }\" in Z*) exit 1;; esac",
         new InstancePaths(name, root).Folder);
 
     /// <summary>A value inside qemu's <c>key=value,...</c> option syntax: a comma is written twice.</summary>

@@ -24,7 +24,21 @@ public sealed class SshHypervisorDriver(IRemoteHosts remote, IHypervisorHosts ho
         var host = await hosts.FindAsync(hypervisor, cancellationToken).ConfigureAwait(false);
         spec = spec with { RunRoot = host.RunRoot };
         var node = remote.For(host.Ssh);
-        (await node.RunAsync(QemuCommands.Launch(spec), new RemoteRunOptions(LaunchTimeout), cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        if (spec.Mirror is not null)
+        {
+            // The disk first: a hypervisor that cannot see both halves fails here, before any qemu (on a migration's
+            // target: before -incoming, so the source is untouched).
+            (await node.RunAsync(QemuCommands.AssembleMirror(spec), new RemoteRunOptions(LaunchTimeout), cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        }
+
+        var launched = await node.RunAsync(QemuCommands.Launch(spec), new RemoteRunOptions(LaunchTimeout), cancellationToken).ConfigureAwait(false);
+        if (!launched.Succeeded && spec.Mirror is not null)
+        {
+            // No qemu, but an assembled array: stop it again, so nothing is left behind.
+            await node.RunAsync(QemuCommands.Kill(spec.Name, spec.RunRoot), new RemoteRunOptions(KillTimeout), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        launched.EnsureSuccess();
         if (spec.Port is null)
         {
             return;

@@ -14,6 +14,7 @@ using Fabric.Jobs.Model;
 using Fabric.Jobs.Running;
 using Fabric.Registry;
 using Fabric.Remote;
+using Fabric.Storage.Volumes;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Instances.Jobs;
@@ -21,7 +22,8 @@ namespace Fabric.Instances.Jobs;
 /// <summary>The work the instance jobs share: reading the instance, its qemu on a hypervisor, the lifecycle writes
 /// made as the job, and one live migration from checks to the registry's last write.</summary>
 internal sealed class InstanceWork(
-    IRegistry registry, IHypervisorDriver driver, IInstanceDisks disks, MigrationReservations reservations, IOptions<InstanceOptions> options, TimeProvider time)
+    IRegistry registry, IHypervisorDriver driver, IInstanceDisks disks, MigrationReservations reservations, IOptions<InstanceOptions> options, TimeProvider time,
+    IPairVolumes? volumes = null, MigrationProgress? board = null)
 {
     /// <summary>The lowest and highest TCP port a migration target listens on (IANA's dynamic range).</summary>
     public const int FirstMigrationPort = 49152;
@@ -88,10 +90,10 @@ internal sealed class InstanceWork(
     public async Task<QemuSpec> SpecAsync(Node instance, Node hypervisor, CancellationToken cancellationToken)
     {
         var spec = instance.Instance!;
-        string disk;
+        InstanceDisk disk;
         try
         {
-            disk = await disks.PathOnAsync(instance, hypervisor.Name, cancellationToken).ConfigureAwait(false);
+            disk = await disks.OpenOnAsync(instance, hypervisor, cancellationToken).ConfigureAwait(false);
         }
         catch (InstanceDiskException e)
         {
@@ -114,7 +116,26 @@ internal sealed class InstanceWork(
             throw new JobFailedException(portProblem);
         }
 
-        return new QemuSpec(instance.Name, spec.VCpus ?? 1, spec.MemoryMiB ?? 0, instance.Macs[0], disk, accelerator, cpuModel) { Port = port };
+        return new QemuSpec(instance.Name, spec.VCpus ?? 1, spec.MemoryMiB ?? 0, instance.Macs[0], disk.Path, accelerator, cpuModel) { Port = port, Mirror = disk.Mirror };
+    }
+
+    /// <summary>Makes the instance's volume (<c>diskVolume</c>) from its image on <paramref name="pair"/>, with the storage
+    /// feature's volume code; a volume already made is only exported again.</summary>
+    public async Task MakeDiskAsync(IJobContext context, Node instance, string pair)
+    {
+        var spec = instance.Instance!;
+        if (volumes is null)
+        {
+            throw new JobFailedException("this appliance has no storage pairs to make the disk on");
+        }
+
+        if (spec.DiskVolume is not { Length: > 0 } name || RegistryInstanceDisks.IsPath(name) || spec.Image is not { Length: > 0 } image)
+        {
+            throw new JobFailedException($"{instance.Name} needs a volume name as diskVolume and an image to make its disk on pair {pair}");
+        }
+
+        var volume = await volumes.MakeAsync(context, pair, name, image, ActorOf(context)).ConfigureAwait(false);
+        context.Log($"volume {volume.Name}: slot {volume.Slot} of pair {volume.Pair}, {volume.SizeBytes} bytes from image {image}");
     }
 
     /// <summary>The guest CPU model when the hypervisor's label names none: one every x86-64 host can give, so a guest
@@ -156,7 +177,7 @@ internal sealed class InstanceWork(
             else
             {
                 context.Log($"migrating {instance.Name} from {source} to {target} ({uri}, downtime limit {plan.DowntimeMs} ms, {plan.BandwidthMiBps} MiB/s)");
-                outcome = await new LiveMigration(driver, time).RunAsync(plan, new JobProgress(context), cancellationToken).ConfigureAwait(false);
+                outcome = await new LiveMigration(driver, time).RunAsync(plan, new JobProgress(context, instance.Name, board), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (JobFailedException e)
@@ -166,6 +187,7 @@ internal sealed class InstanceWork(
         finally
         {
             reservations.Release(instance.Name);
+            board?.End(instance.Name);
         }
 
         if (outcome.Succeeded)
@@ -204,13 +226,14 @@ internal sealed class InstanceWork(
     }
 
     /// <summary>A migration's <c>query-migrate</c> as the job's progress (bytes sent of sent + remaining) and, when the
-    /// status or the expected downtime changes, a log line.</summary>
-    private sealed class JobProgress(IJobContext context) : IProgress<MigrationInfo>
+    /// status or the expected downtime changes, a log line; the whole figures on the <see cref="MigrationProgress"/> board.</summary>
+    private sealed class JobProgress(IJobContext context, string instance, MigrationProgress? board) : IProgress<MigrationInfo>
     {
         private string? _lastStatus;
 
         public void Report(MigrationInfo value)
         {
+            board?.Report(instance, value);
             long total = value.TransferredBytes + value.RemainingBytes;
             context.Progress(value.TransferredBytes, total > 0 ? total : null, "bytes");
             if (value.Status != _lastStatus)

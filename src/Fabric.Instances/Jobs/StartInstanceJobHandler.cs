@@ -6,15 +6,19 @@ using Fabric.Jobs.Running;
 namespace Fabric.Instances.Jobs;
 
 /// <summary>Kinds <c>instance-create</c> and <c>instance-start</c>: the instance is <c>starting</c> on the hypervisor
-/// the request placed it on. The job finds its disk there, launches its qemu (unless one already runs: a retry
+/// the request placed it on. The job makes its volume (a create with a <c>pair</c>), finds its disk there, launches its qemu (unless one already runs: a retry
 /// converges), checks qemu answers QMP, and moves it to <c>running</c>; on any failure the qemu is removed and the
 /// instance is <c>failed</c> with the reason.</summary>
 internal abstract class StartInstanceJobHandler(InstanceWork work) : IJobHandler
 {
     public abstract string Kind { get; }
 
+    /// <summary>The arguments this kind takes (none by default).</summary>
+    protected virtual IReadOnlyCollection<string> Arguments => [];
+
     public IReadOnlyList<JobFieldError> Validate(IReadOnlyDictionary<string, string> arguments) =>
-        [.. arguments.Keys.Select(k => new JobFieldError($"arguments.{k}", $"an {Kind} job takes no arguments"))];
+        [.. arguments.Keys.Where(k => !Arguments.Contains(k)).Select(k => new JobFieldError($"arguments.{k}",
+            Arguments.Count == 0 ? $"an {Kind} job takes no arguments" : $"an {Kind} job takes only {string.Join(", ", Arguments)}"))];
 
     public async Task RunAsync(IJobContext context)
     {
@@ -23,6 +27,12 @@ internal abstract class StartInstanceJobHandler(InstanceWork work) : IJobHandler
         var hypervisorName = instance.Instance!.Hypervisor ?? throw new JobFailedException($"{instance.Name} has no hypervisor");
         try
         {
+            if (context.Job.Arguments.TryGetValue(CreateInstanceJobHandler.PairArgument, out var pair) && pair.Length > 0)
+            {
+                await context.StepAsync("volume");
+                await work.MakeDiskAsync(context, instance, pair);
+            }
+
             await context.StepAsync("disk");
             var hypervisor = work.Hypervisor(hypervisorName);
             var spec = await work.SpecAsync(instance, hypervisor, token);
@@ -75,9 +85,15 @@ internal abstract class StartInstanceJobHandler(InstanceWork work) : IJobHandler
     }
 }
 
+/// <summary><c>instance-create</c>; argument <c>pair</c> when the request made the disk from the instance's image: the
+/// job makes volume <c>diskVolume</c> on that pair first (the volume code of <c>volume-create</c>; a retry finds it made).</summary>
 internal sealed class CreateInstanceJobHandler(InstanceWork work) : StartInstanceJobHandler(work)
 {
+    public const string PairArgument = "pair";
+
     public override string Kind => InstanceJobKinds.Create;
+
+    protected override IReadOnlyCollection<string> Arguments => [PairArgument];
 }
 
 internal sealed class StartAgainInstanceJobHandler(InstanceWork work) : StartInstanceJobHandler(work)

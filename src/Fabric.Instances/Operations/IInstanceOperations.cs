@@ -29,6 +29,10 @@ public interface IInstanceOperations
     /// <summary>Queues <c>node-evacuate</c> for a hypervisor.</summary>
     Task<InstanceOperation> EvacuateAsync(string hypervisor, string actor, CancellationToken cancellationToken = default);
 
+    /// <summary>The hypervisors <paramref name="name"/> could migrate to now (the checks of <see cref="MigrateAsync"/>
+    /// pass for each), by name; empty when it is not a running instance.</summary>
+    IReadOnlyList<string> MigrationTargets(string name);
+
     /// <summary>The tail of the instance's serial console on its hypervisor.</summary>
     Task<RegistryResult<string>> ConsoleAsync(string name, int bytes, CancellationToken cancellationToken = default);
 }

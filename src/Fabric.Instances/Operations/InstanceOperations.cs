@@ -2,6 +2,7 @@ using Fabric.Core;
 using Fabric.Core.Events;
 using Fabric.Core.Lifecycle;
 using Fabric.Instances.Addressing;
+using Fabric.Instances.Disks;
 using Fabric.Instances.Hypervisor;
 using Fabric.Instances.Jobs;
 using Fabric.Instances.Lifecycle;
@@ -12,6 +13,7 @@ using Fabric.Jobs.Model;
 using Fabric.Jobs.Running;
 using Fabric.Registry;
 using Fabric.Remote;
+using Fabric.Storage.Volumes;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Instances.Operations;
@@ -20,7 +22,8 @@ namespace Fabric.Instances.Operations;
 /// Requests that place (create, start, migrate, evacuate) are decided one at a time, so two of them never count on the
 /// same free capacity.</summary>
 internal sealed class InstanceOperations(
-    IRegistry registry, IJobService jobs, IHypervisorDriver driver, MigrationReservations reservations, IOptions<InstanceOptions> options) : IInstanceOperations, IDisposable
+    IRegistry registry, IJobService jobs, IHypervisorDriver driver, MigrationReservations reservations, IOptions<InstanceOptions> options, IPairVolumes? volumes = null)
+    : IInstanceOperations, IDisposable
 {
     private readonly SemaphoreSlim _admission = new(1, 1);
 
@@ -48,13 +51,22 @@ internal sealed class InstanceOperations(
             errors.Add(new FieldError("memoryMiB", "an instance needs memoryMiB"));
         }
 
-        if (string.IsNullOrWhiteSpace(request.DiskVolume))
+        bool makeDisk = string.IsNullOrWhiteSpace(request.DiskVolume);
+        if (makeDisk && string.IsNullOrWhiteSpace(request.Image))
         {
-            errors.Add(new FieldError("diskVolume", "an instance needs a diskVolume"));
+            errors.Add(new FieldError("diskVolume", "an instance needs a diskVolume, or an image to make one from on a storage pair"));
         }
-        else if (Disks.VolumePathDisks.CheckPath(request.DiskVolume) is { } diskProblem)
+        else if (makeDisk && volumes is null)
+        {
+            errors.Add(new FieldError("pair", "this appliance has no storage pairs to make a disk on; give a diskVolume"));
+        }
+        else if (!makeDisk && RegistryInstanceDisks.CheckDiskVolume(request.DiskVolume!) is { } diskProblem)
         {
             errors.Add(new FieldError("diskVolume", diskProblem));
+        }
+        else if (!makeDisk && !RegistryInstanceDisks.IsPath(request.DiskVolume!) && !registry.ListVolumes().Any(v => v.Name == request.DiskVolume))
+        {
+            errors.Add(new FieldError("diskVolume", $"no volume named '{request.DiskVolume}' on any pair (fabric volume list)"));
         }
 
         if (errors.Count > 0)
@@ -84,6 +96,20 @@ internal sealed class InstanceOperations(
                 return InstanceOperation.Failed(RegistryError.Conflict("mac", $"no free MAC after {InstanceMac.Attempts} draws"));
             }
 
+            // The disk made from the image: its slot is held now (so a full pair or a missing image is refused before
+            // anything is written), the volume itself is made by the instance-create job.
+            VolumeHold? hold = null;
+            if (makeDisk)
+            {
+                var held = await volumes!.HoldAsync(request.Pair, DiskVolumeOf(request.Name!), request.Image!, cancellationToken).ConfigureAwait(false);
+                if (!held.Succeeded)
+                {
+                    return InstanceOperation.Failed(held.Error!);
+                }
+
+                hold = held.Value;
+            }
+
             var added = await registry.AddNodeAsync(
                 new NodeInput
                 {
@@ -96,7 +122,7 @@ internal sealed class InstanceOperations(
                     Labels = request.Labels,
                     VCpus = request.VCpus,
                     MemoryMiB = request.MemoryMiB,
-                    DiskVolume = request.DiskVolume,
+                    DiskVolume = hold?.Name ?? request.DiskVolume,
                     Image = request.Image,
                     Hypervisor = placed.Hypervisor,
                 },
@@ -104,11 +130,24 @@ internal sealed class InstanceOperations(
                 cancellationToken).ConfigureAwait(false);
             if (!added.Succeeded)
             {
+                await ReleaseAsync(hold).ConfigureAwait(false);
                 return InstanceOperation.Failed(added.Error!);
             }
 
-            return await MoveAndQueueAsync(added.Value!, InstanceTrigger.Start, who, null, InstanceJobKinds.Create, new Dictionary<string, string>(), actor, cancellationToken)
+            var arguments = new Dictionary<string, string>();
+            if (hold is not null)
+            {
+                arguments[CreateInstanceJobHandler.PairArgument] = hold.Pair;
+            }
+
+            var queued = await MoveAndQueueAsync(added.Value!, InstanceTrigger.Start, who, null, InstanceJobKinds.Create, arguments, actor, cancellationToken)
                 .ConfigureAwait(false);
+            if (!queued.Succeeded)
+            {
+                await ReleaseAsync(hold).ConfigureAwait(false);
+            }
+
+            return queued;
         }
         finally
         {
@@ -229,15 +268,64 @@ internal sealed class InstanceOperations(
             return InstanceOperation.Failed(RegistryError.Conflict("state", $"only a stopped instance is removed, {node.Name} is {StateOf(node).ToWire()}"));
         }
 
+        var disk = node.Instance!.DiskVolume;
         if (purgeVolume)
         {
-            // Volumes on a storage pair are made and removed by the storage feature; until it is wired here nothing is
-            // removed, and the instance stays.
-            return new InstanceOperation(node, null, RegistryError.Invalid("purgeVolume", "removing the disk volume is not available yet; remove the instance without purgeVolume"), Unsupported: true);
+            // Checked before anything is removed: a purge that cannot happen leaves the instance as it is.
+            if (string.IsNullOrEmpty(disk) || RegistryInstanceDisks.IsPath(disk))
+            {
+                return InstanceOperation.Failed(RegistryError.Invalid(
+                    "purgeVolume", $"{node.Name}'s disk {(string.IsNullOrEmpty(disk) ? "is not recorded" : $"is the file {disk}, not a volume of a pair")}; remove the instance without purgeVolume"));
+            }
+
+            if (volumes is null)
+            {
+                return new InstanceOperation(node, null, RegistryError.Invalid("purgeVolume", "this appliance has no storage pairs; remove the instance without purgeVolume"), Unsupported: true);
+            }
+
+            if (registry.ListVolumes().FirstOrDefault(v => v.Name == disk) is not { } volume)
+            {
+                return InstanceOperation.Failed(RegistryError.Conflict("purgeVolume", $"no volume named '{disk}' on any pair; remove the instance without purgeVolume"));
+            }
+
+            if (volume.UsedBy.FirstOrDefault(u => !string.Equals(u, node.Name, StringComparison.OrdinalIgnoreCase)) is { } other)
+            {
+                return InstanceOperation.Failed(RegistryError.Conflict("purgeVolume", $"volume '{disk}' is also used by {other}; remove the instance without purgeVolume"));
+            }
         }
 
         var removed = await registry.RemoveNodeAsync(node.Name, who, cancellationToken).ConfigureAwait(false);
-        return removed.Succeeded ? new InstanceOperation(removed.Value, null, null) : InstanceOperation.Failed(removed.Error!);
+        if (!removed.Succeeded)
+        {
+            return InstanceOperation.Failed(removed.Error!);
+        }
+
+        if (!purgeVolume)
+        {
+            return new InstanceOperation(removed.Value, null, null);
+        }
+
+        // The instance is gone: its volume is removed as DELETE /api/v1/volumes/{name} removes one.
+        var purged = await volumes!.RemoveAsync(disk!, null, actor, cancellationToken).ConfigureAwait(false);
+        if (purged.Error is not null)
+        {
+            return new InstanceOperation(removed.Value, null, purged.Error);
+        }
+
+        return purged.Job!.Value.Succeeded
+            ? new InstanceOperation(removed.Value, purged.Job.Value.Value, null)
+            : new InstanceOperation(removed.Value, null, FromJobError(purged.Job.Value.Error!));
+    }
+
+    /// <summary>The volume an instance's disk is made as from its image.</summary>
+    public static string DiskVolumeOf(string instance) => $"{instance}-disk";
+
+    private async Task ReleaseAsync(VolumeHold? hold)
+    {
+        if (hold is not null)
+        {
+            await volumes!.ReleaseAsync(hold).ConfigureAwait(false);
+        }
     }
 
     public async Task<InstanceOperation> EvacuateAsync(string hypervisor, string actor, CancellationToken cancellationToken = default)
@@ -256,6 +344,22 @@ internal sealed class InstanceOperations(
 
         var queued = await jobs.EnqueueAsync(new NewJob(InstanceJobKinds.Evacuate, node.Name, new Dictionary<string, string>(), actor), cancellationToken).ConfigureAwait(false);
         return queued.Succeeded ? new InstanceOperation(node, queued.Value, null) : InstanceOperation.Failed(FromJobError(queued.Error!));
+    }
+
+    public IReadOnlyList<string> MigrationTargets(string name)
+    {
+        if (FindInstance(name) is not { Instance: { State: InstanceState.Running, Hypervisor: { } source } } node)
+        {
+            return [];
+        }
+
+        var nodes = registry.ListNodes();
+        var others = reservations.Except(node.Name);
+        return [.. nodes
+            .Where(n => n.Role == NodeRole.Hardware && !string.Equals(n.Name, source, StringComparison.OrdinalIgnoreCase))
+            .Where(n => MigrationChecks.Check(node, n.Name, nodes, Overcommit, others).Allowed)
+            .Select(n => n.Name)
+            .Order(StringComparer.Ordinal)];
     }
 
     public async Task<RegistryResult<string>> ConsoleAsync(string name, int bytes, CancellationToken cancellationToken = default)

@@ -13,7 +13,12 @@ public sealed record InstanceRequest
 
     public string? Image { get; init; }
 
+    /// <summary>An absolute path (a volume file every hypervisor opens by path) or the name of a volume of a pair;
+    /// without it the disk is made from <see cref="Image"/> on <see cref="Pair"/> as volume <c>NAME-disk</c>.</summary>
     public string? DiskVolume { get; init; }
+
+    /// <summary>The storage pair the disk is made on (default <c>Fabric:Storage:DefaultPair</c>).</summary>
+    public string? Pair { get; init; }
 
     public string? Network { get; init; }
 

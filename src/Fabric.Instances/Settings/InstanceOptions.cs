@@ -15,6 +15,12 @@ public sealed class InstanceOptions
 
     /// <summary>The bandwidth a live migration may use (QMP <c>max-bandwidth</c>).</summary>
     public int MigrationBandwidthMiBps { get; set; } = 1024;
+
+    public static readonly TimeSpan MinCheckInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxCheckInterval = TimeSpan.FromHours(1);
+
+    /// <summary>How often the qemu of every running or migrating instance is looked for on its hypervisor.</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 internal sealed class InstanceOptionsValidator : IValidateOptions<InstanceOptions>
@@ -35,6 +41,11 @@ internal sealed class InstanceOptionsValidator : IValidateOptions<InstanceOption
         if (options.MigrationBandwidthMiBps is < 1 or > 1_000_000)
         {
             problems.Add($"{InstanceOptions.Section}:MigrationBandwidthMiBps: must be 1-1000000");
+        }
+
+        if (options.CheckInterval < InstanceOptions.MinCheckInterval || options.CheckInterval > InstanceOptions.MaxCheckInterval)
+        {
+            problems.Add($"{InstanceOptions.Section}:CheckInterval: must be {InstanceOptions.MinCheckInterval:c} to {InstanceOptions.MaxCheckInterval:c} (e.g. 00:00:10)");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

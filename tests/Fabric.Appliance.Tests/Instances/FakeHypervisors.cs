@@ -20,6 +20,12 @@ internal sealed class FakeHypervisors
 
     public ConcurrentQueue<string> QmpCommands { get; } = new();
 
+    /// <summary>How many <c>query-migrate</c>s answer <c>active</c> (with bytes and an expected downtime) before one
+    /// answers <c>completed</c>; 0: a migration completes at once.</summary>
+    public int ActiveMigratePolls { get; set; }
+
+    private int _migratePolls;
+
     public bool Running(string host, string instance) => _running.GetValueOrDefault((host, instance));
 
     /// <summary>Scripts the fake behind <paramref name="target"/> (the hypervisor's SSH fields).</summary>
@@ -70,6 +76,8 @@ internal sealed class FakeHypervisors
             JsonNode answer = execute switch
             {
                 "query-status" => new JsonObject { ["status"] = "running", ["running"] = true },
+                "query-migrate" when Interlocked.Increment(ref _migratePolls) <= ActiveMigratePolls =>
+                    JsonNode.Parse("""{"status": "active", "expected-downtime": 42, "ram": {"transferred": 104857600, "remaining": 167772160, "total": 268435456}}""")!,
                 "query-migrate" => JsonNode.Parse("""{"status": "completed", "total-time": 640, "downtime": 33, "ram": {"transferred": 268435456, "remaining": 0, "total": 268435456}}""")!,
                 _ => new JsonObject(),
             };

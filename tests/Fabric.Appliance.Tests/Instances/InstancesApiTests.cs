@@ -161,7 +161,7 @@ public sealed class InstancesApiTests : IAsyncLifetime
         Assert.Equal("stopped", (await InstanceAsync("web")).State);
         await ProblemAssert.IsProblemAsync(await _admin.PostAsync("/api/v1/instances/web/stop", null), HttpStatusCode.Conflict, "state", "not running");
 
-        await ProblemAssert.IsProblemAsync(await _admin.DeleteAsync("/api/v1/instances/web?purgeVolume=true"), HttpStatusCode.NotImplemented, "purgeVolume");
+        await ProblemAssert.IsProblemAsync(await _admin.DeleteAsync("/api/v1/instances/web?purgeVolume=true"), HttpStatusCode.BadRequest, "purgeVolume", "not a volume of a pair");
         await ProblemAssert.IsProblemAsync(await _admin.DeleteAsync("/api/v1/instances/web?purgeVolume=maybe"), HttpStatusCode.BadRequest, "purgeVolume");
         Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync("/api/v1/instances/web")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _host.Client.GetAsync("/api/v1/instances/web")).StatusCode);

@@ -1,10 +1,14 @@
 using Fabric.Appliance.Pages;
+using Fabric.Appliance.Tests.Instances;
 using Fabric.Registry;
+using Fabric.Remote;
+using Fabric.Remote.Hosts;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -29,6 +33,10 @@ public sealed class WebFixture : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>The lab's hypervisors for the instances page: SSH targets in 10.0.0.0/24 reach these fakes, every other
+    /// target the appliance's real SSH pool.</summary>
+    internal FakeHypervisors Hypervisors { get; } = new();
+
     /// <summary>Where screenshots go: the test output folder.</summary>
     public static string ArtifactsDir => Path.Combine(AppContext.BaseDirectory, "web-artifacts");
 
@@ -40,6 +48,9 @@ public sealed class WebFixture : IAsyncLifetime
             builder.UseSetting("Fabric:DataDir", _dataDir);
             builder.UseSetting("Fabric:AdminToken", AdminToken);
             builder.UseSetting("Fabric:PublicUrl", "http://10.99.0.1:8080");
+            builder.ConfigureTestServices(services => services.AddSingleton<IRemoteHosts>(sp => new RoutedRemoteHosts(
+                RemoteHosts.Create(sp.GetRequiredService<RemoteOptions>(), sp.GetRequiredService<Fabric.Remote.Keys.SshIdentity>(), sp.GetRequiredService<TimeProvider>(), null),
+                Hypervisors.Hosts)));
         });
         _factory.UseKestrel(0);
         _factory.StartServer();
@@ -113,6 +124,18 @@ public sealed class WebFixture : IAsyncLifetime
         {
             // A file still held open by the registry: the folder is under /tmp and small.
         }
+    }
+}
+
+/// <summary>Targets in 10.0.0.0/24 go to the fakes, the rest to the real pool.</summary>
+internal sealed class RoutedRemoteHosts(IRemoteHosts real, IRemoteHosts fake) : IRemoteHosts
+{
+    public IRemoteHost For(SshTarget target) => target.Host.StartsWith("10.0.0.", StringComparison.Ordinal) ? fake.For(target) : real.For(target);
+
+    public async ValueTask DisposeAsync()
+    {
+        await real.DisposeAsync();
+        await fake.DisposeAsync();
     }
 }
 

@@ -43,7 +43,7 @@ public sealed class InstanceJobsTests : IClassFixture<HypervisorLab>, IAsyncLife
         _driver = new SshHypervisorDriver(_pool, lab);
         var options = Options.Create(new InstanceOptions());
         _operations = new InstanceOperations(_registry, _jobs, _driver, _reservations, options);
-        _work = new InstanceWork(_registry, _driver, new VolumePathDisks(), _reservations, options, TimeProvider.System);
+        _work = new InstanceWork(_registry, _driver, new RegistryInstanceDisks(_registry), _reservations, options, TimeProvider.System);
     }
 
     public async Task InitializeAsync()
@@ -225,7 +225,7 @@ public sealed class InstanceJobsTests : IClassFixture<HypervisorLab>, IAsyncLife
 
         // Slow (1 MiB/s, 1 ms downtime limit) and held before its switch-over: the migration runs until cancelled.
         var slow = new InstanceWork(
-            _registry, _driver, new VolumePathDisks(), _reservations, Options.Create(new InstanceOptions { MigrationBandwidthMiBps = 1, MigrationDowntimeMs = 1 }), TimeProvider.System);
+            _registry, _driver, new RegistryInstanceDisks(_registry), _reservations, Options.Create(new InstanceOptions { MigrationBandwidthMiBps = 1, MigrationDowntimeMs = 1 }), TimeProvider.System);
         using var cancel = new CancellationTokenSource();
         var context = new TestJobContext(queued.Job!, cancel.Token);
         var run = new MigrateInstanceJobHandler(slow).RunAsync(context);

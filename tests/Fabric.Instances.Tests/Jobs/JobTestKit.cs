@@ -6,7 +6,7 @@ namespace Fabric.Instances.Tests.Jobs;
 
 /// <summary>An <see cref="IJobService"/> that queues nothing: it records every job asked for (so a test sees what a
 /// request queued, and runs the handler itself with a <see cref="TestJobContext"/>). Reading jobs back is not part of
-/// what the instance operations do, so those members are not supported.</summary>
+/// what the instance operations do, so those members (but the list) are not supported.</summary>
 internal sealed class RecordingJobService : IJobService
 {
     private long _nextId = 100;
@@ -34,7 +34,10 @@ internal sealed class RecordingJobService : IJobService
 
     public Task<Job?> FindAsync(long id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<IReadOnlyList<Job>> ListAsync(JobQuery query, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    /// <summary>The recorded jobs (all still queued) that match the query's node and state.</summary>
+    public Task<IReadOnlyList<Job>> ListAsync(JobQuery query, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<Job>>([.. Queued.Where(j => (query.State is null || j.State == query.State)
+            && (query.Node is null || string.Equals(j.Node, query.Node, StringComparison.OrdinalIgnoreCase)))]);
 
     public Task<IReadOnlyList<JobLogLine>> LogAsync(long id, long afterSeq = 0, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

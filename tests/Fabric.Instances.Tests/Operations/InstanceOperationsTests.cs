@@ -100,6 +100,18 @@ public sealed class InstanceOperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateAsync_ImageButNoDiskAndNoStorageFeature_PairNamedAndNothingStored()
+    {
+        await AddHypervisorAsync("hv1", 4, 4096, "52:54:00:00:01:01");
+
+        var created = await _operations.CreateAsync(Web() with { DiskVolume = null }, "admin");
+
+        Assert.Equal(("pair", RegistryErrorKind.Validation), (Assert.Single(created.Error!.Errors).Field, created.Error.Kind));
+        Assert.Null(_registry.FindNode("web"));
+        Assert.Empty(_jobs.Queued);
+    }
+
+    [Fact]
     public async Task CreateAsync_NameTaken_ConflictAndTheOtherNodeUntouched()
     {
         await AddHypervisorAsync("web", 4, 4096, "52:54:00:00:01:01");
@@ -197,14 +209,16 @@ public sealed class InstanceOperationsTests : IDisposable
     }
 
     [Fact]
-    public async Task RemoveAsync_Stopped_RemovedUnlessTheVolumeIsToBePurged()
+    public async Task RemoveAsync_StoppedWithAFileDisk_PurgeRefusedNamingPurgeVolumeAndAPlainRemoveRemoves()
     {
         await AddHypervisorAsync("hv1", 4, 4096, "52:54:00:00:01:01");
         await RunningAsync("web", "hv1");
         await _registry.TransitionInstanceAsync("web", InstanceState.Running, InstanceState.Stopped, null, "test", Actor.Job("2"));
 
+        // A file path is not a volume Fabric made: purging it is refused before anything is removed.
         var purge = await _operations.RemoveAsync("web", purgeVolume: true, "admin");
-        Assert.True(purge.Unsupported);
+        Assert.Equal((RegistryErrorKind.Validation, "purgeVolume", false), (purge.Error!.Kind, purge.Error.Errors[0].Field, purge.Unsupported));
+        Assert.Contains("not a volume of a pair", purge.Error.Errors[0].Reason, StringComparison.Ordinal);
         Assert.NotNull(_registry.FindNode("web"));
 
         var removed = await _operations.RemoveAsync("web", purgeVolume: false, "admin");

@@ -9,14 +9,14 @@ public sealed class InstanceOptionsTests
     {
         var options = new InstanceOptions();
 
-        Assert.Equal(4, options.CpuOvercommit);
+        Assert.Equal((4, TimeSpan.FromSeconds(10)), (options.CpuOvercommit, options.CheckInterval));
         Assert.True(new InstanceOptionsValidator().Validate(null, options).Succeeded);
     }
 
     [Fact]
     public void Validate_EverySettingBad_ListsEveryKey()
     {
-        var options = new InstanceOptions { CpuOvercommit = 0, MigrationDowntimeMs = 0, MigrationBandwidthMiBps = -1 };
+        var options = new InstanceOptions { CpuOvercommit = 0, MigrationDowntimeMs = 0, MigrationBandwidthMiBps = -1, CheckInterval = TimeSpan.FromMilliseconds(500) };
 
         var result = new InstanceOptionsValidator().Validate(null, options);
 
@@ -26,6 +26,7 @@ public sealed class InstanceOptionsTests
                 "Fabric:Instances:CpuOvercommit: must be 1-64",
                 "Fabric:Instances:MigrationDowntimeMs: must be 1-60000",
                 "Fabric:Instances:MigrationBandwidthMiBps: must be 1-1000000",
+                "Fabric:Instances:CheckInterval: must be 00:00:01 to 01:00:00 (e.g. 00:00:10)",
             ],
             result.Failures);
     }
