@@ -39,9 +39,10 @@ public class ReplyRoutingTests
             w.Flags(0x8000);
         }
 
-        Assert.Equal(expected, ReplyRouting.Choose(P(w), type, FromClient, 67, 4011).ToString());
+        var request = P(w);
+        Assert.Equal(expected, ReplyRouting.Choose(request, type, FromClient, 67, 4011).ToString());
         // The server's allocation-free form (address and port as values) decides the same.
-        Assert.Equal(expected, ReplyRouting.Choose(P(w), type, 0u, 68, 67, 4011).ToString());
+        Assert.Equal(expected, ReplyRouting.Choose(request, type, 0u, 68, 67, 4011).ToString());
     }
 
     [Fact]
