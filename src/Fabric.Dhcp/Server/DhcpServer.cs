@@ -179,7 +179,7 @@ internal sealed partial class DhcpServer : BackgroundService
                     continue;
                 }
 
-                if (received > 0)
+                if (received > 0 && !ct.IsCancellationRequested)
                 {
                     HandleBatch(l, ct);
                 }

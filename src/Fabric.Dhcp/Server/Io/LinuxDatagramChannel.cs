@@ -89,6 +89,14 @@ internal sealed unsafe class LinuxDatagramChannel : IDatagramChannel
         for (int i = 0; i < n; i++)
         {
             var m = headers.Messages + i;
+            if (m->Length == 0 && m->Header.NameLength == 0)
+            {
+                // No datagram and no sender: the socket was shut down under the call (Socket.Dispose does that to
+                // wake a blocked receive). What came before it is still served; the next receive finds it closed.
+                ObjectDisposedException.ThrowIf(i == 0, typeof(Socket));
+                return i;
+            }
+
             var from = headers.Addresses + i;
             bool truncated = (m->Header.Flags & LinuxSocketCalls.MsgTrunc) != 0;
             batch.Received((int)Math.Min(m->Length, (uint)batch.SlotSize), LinuxSocketCalls.FromNetwork(from->Address), LinuxSocketCalls.FromNetwork(from->Port), truncated);

@@ -139,6 +139,24 @@ public sealed class DatagramChannelTests : IDisposable
         Assert.Equal(0, batch.Count);
     }
 
+    [Fact]
+    public async Task Receive_SocketShutDownWhileWaiting_DisposedNotAnEmptyDatagram()
+    {
+        Assert.True(LinuxDatagramChannel.IsSupported, "recvmmsg/sendmmsg are Linux (x86-64, arm64) calls");
+        using var channel = Channel(portable: false);
+        using var batch = new DatagramBatch(8, 4096);
+        var receiving = Task.Run(() => channel.Receive(batch));
+        await Task.Delay(100);
+
+        // What Socket.Dispose does to wake a blocked receive; the kernel then reports a zero-length read with no sender.
+        // Linux shuts an unconnected UDP socket down and still answers ENOTCONN.
+        var error = Record.Exception(() => _server.Shutdown(SocketShutdown.Both));
+        Assert.True(error is null or SocketException { SocketErrorCode: SocketError.NotConnected }, error?.ToString());
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => receiving.WaitAsync(Wait));
+        Assert.Equal(0, batch.Count);
+    }
+
     [Theory]
     [MemberData(nameof(Channels))]
     public void Receive_DatagramLargerThanSlot_MarkedTruncated(bool portable)
