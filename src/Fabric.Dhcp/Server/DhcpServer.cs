@@ -181,6 +181,7 @@ internal sealed partial class DhcpServer : BackgroundService
 
                 if (received > 0 && !ct.IsCancellationRequested)
                 {
+                    _metrics.ReceiveBatch(received);
                     HandleBatch(l, ct);
                 }
             }
@@ -362,6 +363,7 @@ internal sealed partial class DhcpServer : BackgroundService
             return;
         }
 
+        _metrics.SendBatch(batch.Count);
         try
         {
             l.Channel.Send(batch);
