@@ -43,6 +43,10 @@ public sealed record DhcpServerOptions
     /// <summary>Where leases.db lives.</summary>
     public string DataDir { get; init; } = "";
 
+    /// <summary>Batched socket I/O (recvmmsg/sendmmsg) where the OS has it (Linux); false forces one
+    /// ReceiveFrom/SendTo per datagram, the path every other OS takes.</summary>
+    public bool BatchedIo { get; init; } = true;
+
     public TimeSpan OfferTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public int MaxOutstandingOffers { get; init; } = 4096;

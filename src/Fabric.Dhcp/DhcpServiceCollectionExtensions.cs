@@ -62,6 +62,7 @@ public static class DhcpConfiguration
             TftpServer = tftp,
             BootFiles = files,
             Proxy = Bool(section, "Proxy", errors),
+            BatchedIo = Bool(section, "BatchedIo", errors, fallback: defaults.BatchedIo),
             Port = Int(section, "Port", defaults.Port, errors),
             ProxyPort = Int(section, "ProxyPort", defaults.ProxyPort, errors),
             DataDir = NonEmpty(configuration["Fabric:DataDir"]) ?? defaultDataDir ?? "",
@@ -109,11 +110,11 @@ public static class DhcpConfiguration
         return fallback;
     }
 
-    private static bool Bool(IConfigurationSection s, string key, List<string> errors)
+    private static bool Bool(IConfigurationSection s, string key, List<string> errors, bool fallback = false)
     {
         if (s[key] is not { Length: > 0 } text)
         {
-            return false;
+            return fallback;
         }
 
         if (bool.TryParse(text, out bool v))
@@ -122,7 +123,7 @@ public static class DhcpConfiguration
         }
 
         errors.Add($"Fabric:Dhcp:{key} '{text}' is not true or false.");
-        return false;
+        return fallback;
     }
 }
 

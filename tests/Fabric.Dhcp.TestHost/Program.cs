@@ -78,8 +78,11 @@ listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
 listener.Start();
 
 await host.StartAsync();
+long allocatedAtReady = GC.GetTotalAllocatedBytes(precise: true);
 Console.WriteLine("READY");
 await host.WaitForShutdownAsync();
+// Managed bytes allocated while serving (every thread), for the benchmark's bytes-per-exchange figure.
+Console.WriteLine(FormattableString.Invariant($"metric gc.allocated_bytes_serving count=1 sum={GC.GetTotalAllocatedBytes(precise: true) - allocatedAtReady}"));
 foreach (var ((name, tag), total) in totals.OrderBy(kv => kv.Key.Name, StringComparer.Ordinal))
 {
     Console.WriteLine(FormattableString.Invariant($"metric {name}{(tag is null ? "" : $" reason={tag}")} count={total.Count} sum={total.Sum:0.###} max={total.Max:0.###}"));

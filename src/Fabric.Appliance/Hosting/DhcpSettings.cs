@@ -34,6 +34,9 @@ public sealed class DhcpSettings
 
     public int DeclineQuarantineSeconds { get; set; } = 3600;
 
+    /// <summary>recvmmsg/sendmmsg on Linux (true); false forces one ReceiveFrom/SendTo per datagram.</summary>
+    public bool BatchedIo { get; set; } = true;
+
     /// <summary>Registers the settings with their validator and the comma-separated list form.</summary>
     internal static void Add(IServiceCollection services) =>
         services.AddFabricSettings<DhcpSettings, DhcpSettingsValidator>(Section)
@@ -62,6 +65,7 @@ public sealed class DhcpSettings
         OfferTimeout = TimeSpan.FromSeconds(OfferTimeoutSeconds),
         MaxOutstandingOffers = MaxOutstandingOffers,
         DeclineQuarantine = TimeSpan.FromSeconds(DeclineQuarantineSeconds),
+        BatchedIo = BatchedIo,
     };
 }
 

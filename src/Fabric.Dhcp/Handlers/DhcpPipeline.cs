@@ -54,20 +54,12 @@ internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
 
         var req = context.Request;
         // Message type first (RFC 2131 does not require it, but some PXE ROMs look for it there).
-        var built = reply.Options.Build().All;
-        var list = new List<DhcpOption>(built.Count + 1) { new(DhcpOptionCode.MessageType, [(byte)reply.MessageType]) };
-        foreach (var o in built)
-        {
-            if (o.Code != DhcpOptionCode.MessageType)
-            {
-                list.Add(o);
-            }
-        }
+        var options = reply.Options.BuildWithFirst(new DhcpOption(DhcpOptionCode.MessageType, MessageTypeValue(reply.MessageType)));
 
         byte[] file = [];
         if (reply.BootFile is { } name)
         {
-            var bytes = Encoding.ASCII.GetBytes(name);
+            var bytes = BootFileBytes(name);
             if (bytes.Length < 128)
             {
                 file = bytes;
@@ -88,8 +80,29 @@ internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
             GatewayAddress = req.GatewayAddress,
             ClientHardwareAddress = req.ClientHardwareAddress,
             BootFile = file,
-            Options = new DhcpOptions([.. list]),
+            Options = options,
         };
+    }
+
+    private static readonly byte[][] MessageTypeValues = [.. Enumerable.Range(0, 256).Select(t => new[] { (byte)t })];
+
+    /// <summary>Option 53's one-byte value, shared (option values are never written to once built).</summary>
+    private static byte[] MessageTypeValue(DhcpMessageType type) => MessageTypeValues[(byte)type];
+
+    private static (string Name, byte[] Bytes) _lastBootFile = ("", []);
+
+    /// <summary>The boot file name's bytes, reused while the name repeats (it is one of a few configured names).</summary>
+    private static byte[] BootFileBytes(string name)
+    {
+        var last = _lastBootFile;
+        if (ReferenceEquals(last.Name, name) || last.Name == name)
+        {
+            return last.Bytes;
+        }
+
+        var bytes = Encoding.ASCII.GetBytes(name);
+        _lastBootFile = (name, bytes);
+        return bytes;
     }
 
     /// <summary>The size a reply may have: the client's option 57 when sane (RFC 2132 9.10: at least 576),

@@ -86,25 +86,26 @@ internal sealed class LeaseHandler(LeaseEngine engine, IFabricDirectory director
     {
         var o = c.Reply!.Options;
         var net = c.Network!;
-        o.SetAddress(DhcpOptionCode.ServerIdentifier, c.Interface.Address);
+        var values = NetworkOptionValues.For(net, c.Interface);
+        o.Set(DhcpOptionCode.ServerIdentifier, values.ServerIdentifier);
         if (lease is { } l)
         {
-            uint secs = (uint)Math.Clamp(l.TotalSeconds, 60, uint.MaxValue - 1);
-            o.SetUInt32(DhcpOptionCode.LeaseTime, secs);
-            o.SetUInt32(DhcpOptionCode.RenewalTime, secs / 2);
-            o.SetUInt32(DhcpOptionCode.RebindingTime, (uint)(secs * 7UL / 8));
+            var times = values.LeaseTimes(l);
+            o.Set(DhcpOptionCode.LeaseTime, times.Lease);
+            o.Set(DhcpOptionCode.RenewalTime, times.Renewal);
+            o.Set(DhcpOptionCode.RebindingTime, times.Rebinding);
         }
 
-        o.SetAddress(DhcpOptionCode.SubnetMask, Ipv4.MaskAddress(net.Cidr));
-        o.SetAddress(DhcpOptionCode.BroadcastAddress, Ipv4.Broadcast(net.Cidr));
-        if (net.Gateway is not null)
+        o.Set(DhcpOptionCode.SubnetMask, values.SubnetMask);
+        o.Set(DhcpOptionCode.BroadcastAddress, values.Broadcast);
+        if (values.Router is { } router)
         {
-            o.SetAddress(DhcpOptionCode.Router, net.Gateway);
+            o.Set(DhcpOptionCode.Router, router);
         }
 
-        if (net.Dns.Count > 0)
+        if (values.Dns is { } dns)
         {
-            o.SetAddresses(DhcpOptionCode.DomainNameServer, net.Dns);
+            o.Set(DhcpOptionCode.DomainNameServer, dns);
         }
 
         if (c.Node is { } node && c.Reply.MessageType != DhcpMessageType.Nak)
@@ -124,5 +125,70 @@ internal sealed class LeaseHandler(LeaseEngine engine, IFabricDirectory director
         var pending = directory.FindNodeByIpAsync(Ipv4.FromUInt32(address));
         var node = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
         return node is not null && !node.Macs.Contains(mac);
+    }
+}
+
+/// <summary>The option values a network and interface give every reply (server identifier, mask, broadcast,
+/// router, DNS, lease times), encoded once and shared by the replies: option values are never written to after
+/// they are built. Recomputed when the registry hands out a different <see cref="Network"/> object.</summary>
+internal sealed class NetworkOptionValues
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Network, NetworkOptionValues> Cache = new();
+
+    private readonly uint _serverIdentifier;
+    private (TimeSpan Lease, (byte[] Lease, byte[] Renewal, byte[] Rebinding) Values) _times = (TimeSpan.MinValue, ([], [], []));
+
+    private NetworkOptionValues(Network net, uint serverIdentifier)
+    {
+        _serverIdentifier = serverIdentifier;
+        ServerIdentifier = Bytes(serverIdentifier);
+        SubnetMask = Bytes(Ipv4.Mask(net.Cidr));
+        Broadcast = Ipv4.Broadcast(net.Cidr).GetAddressBytes();
+        Router = net.Gateway?.GetAddressBytes();
+        Dns = net.Dns.Count > 0 ? net.Dns.SelectMany(a => a.GetAddressBytes()).ToArray() : null;
+    }
+
+    public byte[] ServerIdentifier { get; }
+
+    public byte[] SubnetMask { get; }
+
+    public byte[] Broadcast { get; }
+
+    public byte[]? Router { get; }
+
+    public byte[]? Dns { get; }
+
+    public static NetworkOptionValues For(Network net, DhcpInterface iface)
+    {
+        if (Cache.TryGetValue(net, out var values) && values._serverIdentifier == iface.AddressValue)
+        {
+            return values;
+        }
+
+        values = new NetworkOptionValues(net, iface.AddressValue);
+        Cache.AddOrUpdate(net, values);
+        return values;
+    }
+
+    /// <summary>Options 51, 58 and 59 for a lease time (T1 = 1/2, T2 = 7/8, RFC 2131 4.4.5).</summary>
+    public (byte[] Lease, byte[] Renewal, byte[] Rebinding) LeaseTimes(TimeSpan lease)
+    {
+        var cached = _times;
+        if (cached.Lease == lease)
+        {
+            return cached.Values;
+        }
+
+        uint secs = (uint)Math.Clamp(lease.TotalSeconds, 60, uint.MaxValue - 1);
+        var values = (Bytes(secs), Bytes(secs / 2), Bytes((uint)(secs * 7UL / 8)));
+        _times = (lease, values);
+        return values;
+    }
+
+    private static byte[] Bytes(uint value)
+    {
+        var bytes = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        return bytes;
     }
 }

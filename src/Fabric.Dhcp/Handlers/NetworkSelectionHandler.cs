@@ -20,10 +20,10 @@ internal sealed class NetworkSelectionHandler(IFabricDirectory directory, TimePr
         }
 
         uint link = context.Request.GatewayAddress != 0 ? context.Request.GatewayAddress : context.Interface.AddressValue;
-        var address = Ipv4.FromUInt32(link);
         foreach (var n in _networks)
         {
-            if (n.Cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && n.Cidr.Contains(address))
+            if (n.Cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                && (link & Ipv4.Mask(n.Cidr)) == (Ipv4.ToUInt32(n.Cidr.BaseAddress) & Ipv4.Mask(n.Cidr)))
             {
                 context.Network = n;
                 return HandlerResult.Continue;

@@ -29,5 +29,20 @@ public interface ILeaseStore
     /// written (the error). The callback runs on the store's writer thread: it must be short and must not block.</summary>
     void Commit(LeaseRecord record, Action<Exception?> onDurable);
 
+    /// <summary>As <see cref="Commit(LeaseRecord, Action{Exception?})"/>, told through <paramref name="waiter"/>
+    /// (an object the caller can reuse, so queueing a lease makes no closure).</summary>
+    void Commit(LeaseRecord record, ILeaseCommitWaiter waiter);
+
+    /// <summary>Registers <paramref name="afterGroup"/>, called on the writer thread once all waiters of one
+    /// durable transaction have been told: replies gathered by their callbacks can then leave as one batch.</summary>
+    void OnGroupDurable(Action afterGroup);
+
     ValueTask<IReadOnlyList<LeaseRecord>> LoadAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Told on the lease store's writer thread when a queued lease is on disk (null) or failed (the error).
+/// It must be short and must not block.</summary>
+public interface ILeaseCommitWaiter
+{
+    void OnDurable(Exception? error);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Fabric.Core;
 using Microsoft.Data.Sqlite;
 
@@ -25,6 +26,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
     private readonly AutoResetEvent _checkpointDue = new(false);
     private int _rowsSinceCheckpoint;
     private readonly Action<int, TimeSpan>? _onBatch;
+    private Action? _afterGroup;
 
     public SqliteLeaseStore(string path, Action<int, TimeSpan>? onBatch = null)
     {
@@ -55,13 +57,25 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         _checkpointThread.Start();
     }
 
-    public void Commit(LeaseRecord record, Action<Exception?> onDurable)
+    public void Commit(LeaseRecord record, Action<Exception?> onDurable) => Enqueue(new Pending(record, onDurable, null));
+
+    public void Commit(LeaseRecord record, ILeaseCommitWaiter waiter) => Enqueue(new Pending(record, null, waiter));
+
+    public void OnGroupDurable(Action afterGroup)
+    {
+        lock (_gate)
+        {
+            _afterGroup += afterGroup;
+        }
+    }
+
+    private void Enqueue(Pending pending)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
 
-            _queued.Add(new Pending(record, onDurable));
+            _queued.Add(pending);
             if (_queued.Count == 1)
             {
                 Monitor.Pulse(_gate);
@@ -162,7 +176,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
 
             for (int from = 0; from < batch.Count; from += MaxBatch)
             {
-                var slice = batch.GetRange(from, Math.Min(MaxBatch, batch.Count - from));
+                var slice = CollectionsMarshal.AsSpan(batch).Slice(from, Math.Min(MaxBatch, batch.Count - from));
                 Exception? error = null;
                 var started = Stopwatch.GetTimestamp();
                 try
@@ -185,8 +199,8 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
                     }
 
                     tx.Commit();
-                    _onBatch?.Invoke(slice.Count, Stopwatch.GetElapsedTime(started));
-                    if (Interlocked.Add(ref _rowsSinceCheckpoint, slice.Count) >= CheckpointRows)
+                    _onBatch?.Invoke(slice.Length, Stopwatch.GetElapsedTime(started));
+                    if (Interlocked.Add(ref _rowsSinceCheckpoint, slice.Length) >= CheckpointRows)
                     {
                         _checkpointDue.Set();
                     }
@@ -200,12 +214,28 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
                 {
                     try
                     {
-                        item.OnDurable(error);
+                        if (item.Waiter is { } waiter)
+                        {
+                            waiter.OnDurable(error);
+                        }
+                        else
+                        {
+                            item.OnDurable!(error);
+                        }
                     }
                     catch (Exception)
                     {
                         // A waiter's callback failing must not stop the writer; the waiter reports its own errors.
                     }
+                }
+
+                try
+                {
+                    Volatile.Read(ref _afterGroup)?.Invoke();
+                }
+                catch (Exception)
+                {
+                    // As above: the listener reports its own errors.
                 }
             }
 
@@ -274,7 +304,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         await _writer.DisposeAsync().ConfigureAwait(false);
     }
 
-    private sealed record Pending(LeaseRecord Record, Action<Exception?> OnDurable);
+    private readonly record struct Pending(LeaseRecord Record, Action<Exception?>? OnDurable, ILeaseCommitWaiter? Waiter);
 
     /// <summary>Group commit gathers by itself while an fsync is in flight. When fsync is fast and leases arrive
     /// faster than <see cref="AboveRate"/> per second, a lone lease would still cost one fsync each: then the

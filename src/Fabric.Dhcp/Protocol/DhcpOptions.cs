@@ -255,4 +255,23 @@ public sealed class DhcpOptionsBuilder
     public DhcpOptionsBuilder SetString(byte code, string value) => Set(code, Encoding.ASCII.GetBytes(value));
 
     public DhcpOptions Build() => new([.. _options]);
+
+    /// <summary>The options with <paramref name="first"/> placed first (replacing any option of its code), in one
+    /// array.</summary>
+    public DhcpOptions BuildWithFirst(DhcpOption first)
+    {
+        int skip = _options.Exists(o => o.Code == first.Code) ? 1 : 0;
+        var all = new DhcpOption[_options.Count + 1 - skip];
+        all[0] = first;
+        int i = 1;
+        foreach (var o in _options)
+        {
+            if (o.Code != first.Code)
+            {
+                all[i++] = o;
+            }
+        }
+
+        return new DhcpOptions(all);
+    }
 }

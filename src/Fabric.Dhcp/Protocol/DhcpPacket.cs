@@ -162,12 +162,16 @@ public sealed class DhcpPacket
             ServerAddress = BinaryPrimitives.ReadUInt32BigEndian(data[20..]),
             GatewayAddress = BinaryPrimitives.ReadUInt32BigEndian(data[24..]),
             ClientHardwareAddress = data.Slice(28, 16).ToArray(),
-            ServerName = snameHasOptions ? NoBytes : data.Slice(SnameOffset, SnameLength).ToArray(),
-            BootFile = fileHasOptions ? NoBytes : data.Slice(FileOffset, FileLength).ToArray(),
+            ServerName = snameHasOptions ? NoBytes : CopyUnlessZero(data.Slice(SnameOffset, SnameLength)),
+            BootFile = fileHasOptions ? NoBytes : CopyUnlessZero(data.Slice(FileOffset, FileLength)),
             Options = new DhcpOptions(options),
         };
         return true;
     }
+
+    /// <summary>An unused sname/file field (all zero, as in nearly every request) becomes the shared empty array:
+    /// it reads, writes and compares as the zero-filled field does.</summary>
+    private static byte[] CopyUnlessZero(ReadOnlySpan<byte> field) => field.IndexOfAnyExcept((byte)0) < 0 ? NoBytes : field.ToArray();
 
     private static DhcpParseError ParseArea(ReadOnlySpan<byte> area, ref OptionAccumulator acc, bool allowOverload)
     {
@@ -437,41 +441,46 @@ public sealed class DhcpPacket
     /// <summary>Accumulates option instances, concatenating repeated codes (RFC 3396 section 6).</summary>
     private struct OptionAccumulator
     {
-        private List<(byte Code, byte[] Value, int Count)>? _list;
+        // Instances per code, only for codes seen more than once (rare): DuplicateOption vs BadOptionLength.
+        private Dictionary<byte, int>? _repeats;
+        private DhcpOption[]? _options;
+        private int _count;
 
         public byte? Overload;
 
         public void Add(byte code, ReadOnlySpan<byte> value)
         {
-            _list ??= new List<(byte, byte[], int)>(12);
-            for (int i = 0; i < _list.Count; i++)
+            _options ??= new DhcpOption[12];
+            for (int i = 0; i < _count; i++)
             {
-                if (_list[i].Code == code)
+                if (_options[i].Code == code)
                 {
-                    var old = _list[i].Value;
+                    var old = _options[i].Value;
                     var joined = new byte[old.Length + value.Length];
                     old.CopyTo(joined, 0);
                     value.CopyTo(joined.AsSpan(old.Length));
-                    _list[i] = (code, joined, _list[i].Count + 1);
+                    _options[i] = new DhcpOption(code, joined);
+                    _repeats ??= [];
+                    _repeats[code] = _repeats.GetValueOrDefault(code, 1) + 1;
                     return;
                 }
             }
 
-            _list.Add((code, value.ToArray(), 1));
+            if (_count == _options.Length)
+            {
+                Array.Resize(ref _options, _count * 2);
+            }
+
+            _options[_count++] = new DhcpOption(code, value.ToArray());
         }
 
         public readonly int CountOf(byte code)
         {
-            if (_list is null)
+            for (int i = 0; i < _count; i++)
             {
-                return 0;
-            }
-
-            foreach (var e in _list)
-            {
-                if (e.Code == code)
+                if (_options![i].Code == code)
                 {
-                    return e.Count;
+                    return _repeats?.GetValueOrDefault(code, 1) ?? 1;
                 }
             }
 
@@ -480,18 +489,12 @@ public sealed class DhcpPacket
 
         public readonly DhcpOption[] ToArray()
         {
-            if (_list is null)
+            if (_options is null)
             {
                 return [];
             }
 
-            var result = new DhcpOption[_list.Count];
-            for (int i = 0; i < result.Length; i++)
-            {
-                result[i] = new DhcpOption(_list[i].Code, _list[i].Value);
-            }
-
-            return result;
+            return _count == _options.Length ? _options : _options[.._count];
         }
     }
 }

@@ -16,6 +16,8 @@ internal sealed class DhcpMetrics : IDisposable
     private readonly Counter<long> _naks;
     private readonly Histogram<double> _commitLatency;
     private readonly Histogram<int> _commitBatch;
+    private readonly Histogram<int> _receiveBatch;
+    private readonly Histogram<int> _sendBatch;
 
     public DhcpMetrics(IMeterFactory? factory = null)
     {
@@ -28,6 +30,8 @@ internal sealed class DhcpMetrics : IDisposable
         _naks = _meter.CreateCounter<long>("fabric.dhcp.naks");
         _commitLatency = _meter.CreateHistogram<double>("fabric.dhcp.lease_commit_latency", unit: "ms", description: "Time from ACK decision to lease on disk");
         _commitBatch = _meter.CreateHistogram<int>("fabric.dhcp.lease_commit_batch", description: "Leases per durable transaction");
+        _receiveBatch = _meter.CreateHistogram<int>("fabric.dhcp.receive_batch", description: "Datagrams taken per receive call");
+        _sendBatch = _meter.CreateHistogram<int>("fabric.dhcp.send_batch", description: "Replies handed to the socket per send batch");
     }
 
     public void Received(string interfaceName) => _received.Add(1, new KeyValuePair<string, object?>("interface", interfaceName));
@@ -45,6 +49,10 @@ internal sealed class DhcpMetrics : IDisposable
     public void CommitLatency(TimeSpan elapsed) => _commitLatency.Record(elapsed.TotalMilliseconds);
 
     public void CommitBatch(int size) => _commitBatch.Record(size);
+
+    public void ReceiveBatch(int size) => _receiveBatch.Record(size);
+
+    public void SendBatch(int size) => _sendBatch.Record(size);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -6,8 +6,8 @@ internal sealed partial class DhcpServer
 {
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "DHCP listening on {Interface} ({Address}) port {Port}")]
-        public static partial void Listening(ILogger logger, string @interface, string address, int port);
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "DHCP listening on {Interface} ({Address}) port {Port} ({Io})")]
+        public static partial void Listening(ILogger logger, string @interface, string address, int port, string io);
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "DHCP off: Fabric:Dhcp:Interfaces is empty")]
         public static partial void Off(ILogger logger);

@@ -27,21 +27,43 @@ public static class ReplyRouting
             return source;
         }
 
+        return Choose(request, replyType, 0, source.Port, localPort, proxyPort).ToEndPoint();
+    }
+
+    /// <summary>The same rules on plain values (the datagram's source address as a big-endian value and its
+    /// port), as the server uses them per datagram without making endpoint objects.</summary>
+    public static ReplyDestination Choose(DhcpPacket request, DhcpMessageType replyType, uint sourceAddress, int sourcePort, int localPort, int proxyPort)
+    {
+        if (localPort == proxyPort && localPort != ServerPort && sourceAddress != 0)
+        {
+            return new ReplyDestination(sourceAddress, sourcePort);
+        }
+
         if (request.GatewayAddress != 0)
         {
-            return new IPEndPoint(Ipv4.FromUInt32(request.GatewayAddress), ServerPort);
+            return new ReplyDestination(request.GatewayAddress, ServerPort);
         }
 
         if (replyType == DhcpMessageType.Nak)
         {
-            return new IPEndPoint(IPAddress.Broadcast, ClientPort);
+            return new ReplyDestination(Limited, ClientPort);
         }
 
         if (request.ClientAddress != 0)
         {
-            return new IPEndPoint(Ipv4.FromUInt32(request.ClientAddress), ClientPort);
+            return new ReplyDestination(request.ClientAddress, ClientPort);
         }
 
-        return new IPEndPoint(IPAddress.Broadcast, ClientPort);
+        return new ReplyDestination(Limited, ClientPort);
     }
+
+    private const uint Limited = 0xFFFFFFFF;
+}
+
+/// <summary>A reply's IPv4 destination: address (big-endian value, as the codec's fields) and UDP port.</summary>
+public readonly record struct ReplyDestination(uint Address, int Port)
+{
+    public IPEndPoint ToEndPoint() => new(Ipv4.FromUInt32(Address), Port);
+
+    public override string ToString() => $"{Ipv4.FromUInt32(Address)}:{Port}";
 }

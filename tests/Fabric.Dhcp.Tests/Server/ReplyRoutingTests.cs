@@ -39,7 +39,10 @@ public class ReplyRoutingTests
             w.Flags(0x8000);
         }
 
-        Assert.Equal(expected, ReplyRouting.Choose(P(w), type, FromClient, 67, 4011).ToString());
+        var request = P(w);
+        Assert.Equal(expected, ReplyRouting.Choose(request, type, FromClient, 67, 4011).ToString());
+        // The server's allocation-free form (address and port as values) decides the same.
+        Assert.Equal(expected, ReplyRouting.Choose(request, type, 0u, 68, 67, 4011).ToString());
     }
 
     [Fact]
@@ -47,5 +50,6 @@ public class ReplyRoutingTests
     {
         var source = new IPEndPoint(IPAddress.Parse("10.9.0.30"), 68);
         Assert.Equal(source, ReplyRouting.Choose(P(new Wire().Ciaddr(10, 9, 0, 30)), DhcpMessageType.Ack, source, 4011, 4011));
+        Assert.Equal(new ReplyDestination(0x0A09001E, 68), ReplyRouting.Choose(P(new Wire().Ciaddr(10, 9, 0, 30)), DhcpMessageType.Ack, 0x0A09001Eu, 68, 4011, 4011));
     }
 }

@@ -43,6 +43,9 @@ internal sealed class DhcpLab : IAsyncDisposable
     /// <summary>proxyDHCP mode (Fabric:Dhcp:Proxy): PXE answers only, ports 67 and 4011.</summary>
     public bool Proxy { get; }
 
+    /// <summary>Fabric:Dhcp:BatchedIo: recvmmsg/sendmmsg (true, the default) or one ReceiveFrom/SendTo per datagram.</summary>
+    public bool BatchedIo { get; init; } = true;
+
     public async Task SetUpAsync(string clientMac = NodeMac)
     {
         Sh($"ip netns add {ServerNs}");
@@ -66,7 +69,7 @@ internal sealed class DhcpLab : IAsyncDisposable
             {
                 DataDir,
                 PublicUrl = "http://10.78.0.1:8080",
-                Dhcp = new { Interfaces = new[] { ServerIf }, TrustedRelays = new[] { "10.78.0.2" }, Proxy },
+                Dhcp = new { Interfaces = new[] { ServerIf }, TrustedRelays = new[] { "10.78.0.2" }, Proxy, BatchedIo },
             },
             ["TestHost"] = new
             {
