@@ -350,7 +350,8 @@ migrate)
 	say "operator: fabric instance migrate vm1 --target hv1 --wait (guest uptime ${before:-?} s, pinging 10/s)"
 	t_mig=$(date +%s.%N)
 	cli instance migrate vm1 --target hv1 --wait | tee "$work/migrate.out" || finish failed "the migration failed: $(grep -a 'log \|error' "$work/migrate.out" | tail -2 | tr '\n' ' ')"
-	echo "lab: migration wall-ms $(awk -v a="$t_mig" -v b="$(date +%s.%N)" 'BEGIN {printf "%d", (b - a) * 1000}')"
+	t_back=$(date +%s.%N)
+	echo "lab: migration wall-ms $(awk -v a="$t_mig" -v b="$t_back" 'BEGIN {printf "%d", (b - a) * 1000}')"
 	sleep 3
 	kill -INT "$ping_pid" 2>/dev/null || true
 	wait "$ping_pid" 2>/dev/null || true
@@ -358,6 +359,10 @@ migrate)
 	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$work/ping.log")
 	lost=$((sent - got))
 	echo "lab: migration lost $lost of $sent pings"
+	# Which pings went unanswered, against the moment the migrate command returned.
+	grep -a 'no answer yet' "$work/ping.log" | sed 's/^\[\([0-9.]*\)\].*icmp_seq=\([0-9]*\).*/\1 \2/' | while read -r at seq; do
+		say "no answer to icmp_seq=$seq sent $(awk -v a="$at" -v b="$t_back" 'BEGIN {printf "%+.2f", a - b}') s from the migrate command's return"
+	done
 	figures=$(grep -a 'runs on hv1: total' "$work/migrate.out" | tail -1)
 	total=$(echo "$figures" | sed -n 's/.*total \([0-9]*\) ms.*/\1/p')
 	down=$(echo "$figures" | sed -n 's/.*downtime \([0-9]*\) ms.*/\1/p')
