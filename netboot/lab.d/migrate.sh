@@ -310,7 +310,7 @@ field() { api GET "/api/v1/instances/$1" | json "d.get('$2') or ''"; }
 qemu_on() {
 	local pid
 	for pid in $(ip netns pids "$1" 2>/dev/null); do
-		tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "^qemu-system-x86_64 -name guest=$2 " && { echo "$pid"; return 0; }
+		tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q "^qemu-system-x86_64 -name guest=$2 " && { echo "$pid"; return 0; }
 	done
 	return 0
 }
@@ -389,7 +389,7 @@ no-memory)
 	[ -z "$(qemu_on "$hv1" vm1)" ] || finish failed "a qemu was started on hv1"
 	running_on vm1 hv0 || finish failed "vm1 is not running on hv0 alone any more"
 	answers "$ip1" || finish failed "vm1 stopped answering ping"
-	finish ok "the migration was refused before anything started: $out"
+	finish ok "the migration was refused, nothing started on hv1, vm1 runs on hv0: $out"
 	;;
 kill-target)
 	say "operator: fabric instance migrate vm1 --target hv1 (1 MiB/s, 1 ms downtime limit: slow on purpose)"
@@ -406,7 +406,8 @@ kill-target)
 		sleep 0.5
 	done
 	sleep 3
-	say "killing the target qemu (pid $target_pid) on hv1 during the migration"
+	sent=$(api GET "/api/v1/jobs/$job" | json "(d.get('progress') or {}).get('done') or 0")
+	say "killing the target qemu (pid $target_pid) on hv1 during the migration ($sent bytes sent)"
 	kill -9 "$target_pid"
 	fabric job watch "$job" > "$work/job.out" 2>&1 && finish failed "the migration job succeeded after its target was killed"
 	state=$(api GET "/api/v1/jobs/$job" | json "d['state']")
