@@ -359,9 +359,17 @@ migrate)
 	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$work/ping.log")
 	lost=$((sent - got))
 	echo "lab: migration lost $lost of $sent pings"
-	# Which pings went unanswered, against the moment the migrate command returned.
+	# Which pings went unanswered (or late: ping -O says "no answer yet" when the next one leaves), against the moment
+	# the job logged the migration completed (polled every 200 ms), else the migrate command's return.
+	job=$(job_of < "$work/migrate.out")
+	t_done=$(api GET "/api/v1/jobs/$job" | python3 -c '
+import datetime, json, re, sys
+log = [l for l in (json.load(sys.stdin).get("log") or []) if "migration completed" in l["line"]]
+print(datetime.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", log[-1]["at"])).timestamp() if log else "")' 2>/dev/null || true)
+	from="the job's \"migration completed\""
+	[ -n "$t_done" ] || { t_done=$t_back; from="the migrate command's return"; }
 	grep -a 'no answer yet' "$work/ping.log" | sed 's/^\[\([0-9.]*\)\].*icmp_seq=\([0-9]*\).*/\1 \2/' | while read -r at seq; do
-		say "no answer to icmp_seq=$seq sent $(awk -v a="$at" -v b="$t_back" 'BEGIN {printf "%+.2f", a - b}') s from the migrate command's return"
+		say "no answer yet to icmp_seq=$seq sent $(awk -v a="$at" -v b="$t_done" 'BEGIN {printf "%+.2f", a - b}') s from $from"
 	done
 	figures=$(grep -a 'runs on hv1: total' "$work/migrate.out" | tail -1)
 	total=$(echo "$figures" | sed -n 's/.*total \([0-9]*\) ms.*/\1/p')
