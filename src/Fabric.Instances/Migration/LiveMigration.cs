@@ -105,9 +105,9 @@ public sealed class LiveMigration(IHypervisorDriver driver, TimeProvider time)
     public static JsonObject AnnounceArguments() => new() { ["initial"] = 50, ["max"] = 550, ["rounds"] = 5, ["step"] = 100 };
 
     /// <summary>The target tells the network where the guest is now (<c>announce-self</c>), so switches that learned the
-    /// guest's MAC on the source's port move it at once rather than when the guest next sends. qemu announces after
-    /// an incoming migration on its own too; asking again right at the switch-over is what kept a ping 10 times a second
-    /// from losing replies in the lab. A failure here is not the migration's: the guest runs on the target either way.</summary>
+    /// guest's MAC on the source's port move it at once rather than when the guest next sends. qemu also announces after
+    /// an incoming migration on its own (on its timer); asking here makes the announcement part of Fabric's switch-over
+    /// rather than a qemu default. A failure here is not the migration's: the guest runs on the target either way.</summary>
     private async Task AnnounceAsync(QmpClient? target)
     {
         if (target is null)
