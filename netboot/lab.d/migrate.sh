@@ -321,7 +321,7 @@ wait_ping() { # IP SECONDS
 	return 1
 }
 console() { fabric instance console "$1" 2>/dev/null | tr -d '\r' || true; }
-last_uptime() { console "$1" | grep -a '^guest: uptime ' | tail -1 | awk '{print $3}'; }
+last_uptime() { console "$1" | { grep -a '^guest: uptime ' || true; } | tail -1 | awk '{print $3}'; }
 running_on() { # NAME HV: the registry says running on HV, a qemu runs in HV's namespace, none in the other's
 	local other=hv0
 	[ "$2" = hv0 ] && other=hv1
@@ -368,10 +368,10 @@ log = [l for l in (json.load(sys.stdin).get("log") or []) if "migration complete
 print(datetime.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", log[-1]["at"])).timestamp() if log else "")' 2>/dev/null || true)
 	from="the job's \"migration completed\""
 	[ -n "$t_done" ] || { t_done=$t_back; from="the migrate command's return"; }
-	grep -a 'no answer yet' "$work/ping.log" | sed 's/^\[\([0-9.]*\)\].*icmp_seq=\([0-9]*\).*/\1 \2/' | while read -r at seq; do
+	{ grep -a 'no answer yet' "$work/ping.log" || true; } | sed 's/^\[\([0-9.]*\)\].*icmp_seq=\([0-9]*\).*/\1 \2/' | while read -r at seq; do
 		say "no answer yet to icmp_seq=$seq sent $(awk -v a="$at" -v b="$t_done" 'BEGIN {printf "%+.2f", a - b}') s from $from"
 	done
-	figures=$(grep -a 'runs on hv1: total' "$work/migrate.out" | tail -1)
+	figures=$(grep -a 'runs on hv1: total' "$work/migrate.out" | tail -1 || true)
 	total=$(echo "$figures" | sed -n 's/.*total \([0-9]*\) ms.*/\1/p')
 	down=$(echo "$figures" | sed -n 's/.*downtime \([0-9]*\) ms.*/\1/p')
 	echo "lab: migration total-ms ${total:-?} downtime-ms ${down:-?}"
