@@ -81,6 +81,7 @@ namespaces=()
 teardown() {
 	local rc=$? n ns_pids f
 	trap - EXIT INT TERM
+	set +e # every step runs, whatever the one before it found
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
 	# qemu (daemonized by Fabric over SSH), socat, ovs daemons: everything left in the lab's namespaces, by PID.
 	for n in "${namespaces[@]}"; do
@@ -109,6 +110,16 @@ trap 'echo; say "interrupted"; exit 130' INT TERM
 finish() {
 	if [ -n "${admin_token:-}" ]; then
 		echo "lab: instances-json $(api GET /api/v1/instances 2>/dev/null | tr -d '\n')"
+	fi
+	if [ "$1" != ok ]; then
+		# Where each switch believes every MAC is (the guest's port after a migration is the usual suspect).
+		local h b
+		for h in sw:trunk hv0:br0 hv1:br0; do
+			b=${h#*:} h=${h%%:*}
+			[ -d "$work/ovs-$h" ] || continue
+			ovs-appctl -t "$work/ovs-$h/ovs-vswitchd.$(cat "$work/ovs-$h/vswitchd.pid" 2>/dev/null).ctl" fdb/show "$b" 2>&1 | sed "s/^/lab: fdb $h: /" || true
+			vsctl "$h" show 2>&1 | grep -a 'Port\|tag\|trunks' | tr -s ' ' | tr '\n' ' ' | sed "s/^/lab: ports $h: /; s/\$/\n/" || true
+		done
 	fi
 	echo "lab: result $1 after $(elapsed)s: $2"
 	echo "lab: logs $log_dir"
