@@ -22,6 +22,7 @@
 #       launch: --count instances created at once; prints `lab: launch N instances answer ping after S s`
 #   --memory MIB        each guest's memory (default 128)
 #   --count N           (launch) how many instances (default 10)
+#   --downtime-ms MS    the appliance's Fabric:Instances:MigrationDowntimeMs (default: its own, 300)
 #   --timeout SECONDS   give up waiting for a guest or a job (default 300)
 #   --keep              leave the lab running until Ctrl-C at the end
 #   --boot-dir DIR      the boot artifacts (default: netboot/build's output, built if needed)
@@ -31,12 +32,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 repo=$(cd "$here/.." && pwd)
 
-check=migrate memory=128 count=10 timeout=300 keep=0 boot_dir= log_dir=
+check=migrate memory=128 count=10 timeout=300 keep=0 boot_dir= log_dir= downtime=
 while (($#)); do
 	case "$1" in
 	--check) check=$2; shift ;;
 	--memory) memory=$2; shift ;;
 	--count) count=$2; shift ;;
+	--downtime-ms) downtime=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--keep) keep=1 ;;
 	--boot-dir) boot_dir=$2; shift ;;
@@ -208,6 +210,10 @@ fi
 public_url=http://$net.1:8080
 admin_token=lab-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 appliance_env=()
+if [ -n "$downtime" ]; then
+	[[ $downtime =~ ^[0-9]+$ ]] || finish error "--downtime-ms is a number of milliseconds"
+	appliance_env=(Fabric__Instances__MigrationDowntimeMs="$downtime")
+fi
 if [ "$check" = kill-target ]; then
 	# A migration that cannot finish before the target is killed: 1 MiB/s and a 1 ms downtime limit.
 	appliance_env=(Fabric__Instances__MigrationBandwidthMiBps=1 Fabric__Instances__MigrationDowntimeMs=1)
