@@ -70,20 +70,21 @@ public sealed class LiveMigration(IHypervisorDriver driver, TimeProvider time)
             if (!last.Succeeded)
             {
                 var why = last.Error is null ? $"the migration ended {last.Status}" : $"the migration {last.Status}: {last.Error}";
-                return await AbortAsync(plan, source, migrateSent: false, targetLaunched, why, last).ConfigureAwait(false);
+                return await AbortAsync(plan, source, target, migrateSent: false, targetLaunched, why, last).ConfigureAwait(false);
             }
 
             // The target runs the guest now; the source's qemu is paused and done.
+            await AnnounceAsync(target).ConfigureAwait(false);
             await driver.KillAsync(plan.Source, plan.Instance, CancellationToken.None).ConfigureAwait(false);
             return new MigrationOutcome(true, null, last);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return await AbortAsync(plan, source, migrateSent, targetLaunched, "the migration was cancelled", last).ConfigureAwait(false);
+            return await AbortAsync(plan, source, target, migrateSent, targetLaunched, "the migration was cancelled", last).ConfigureAwait(false);
         }
         catch (Exception e) when (e is QmpCommandException or QmpConnectionException or IOException or Remote.RemoteHostException or Remote.RemoteCommandFailedException)
         {
-            return await AbortAsync(plan, source, migrateSent, targetLaunched, e.Message, last).ConfigureAwait(false);
+            return await AbortAsync(plan, source, target, migrateSent, targetLaunched, e.Message, last).ConfigureAwait(false);
         }
         finally
         {
@@ -99,7 +100,32 @@ public sealed class LiveMigration(IHypervisorDriver driver, TimeProvider time)
         }
     }
 
-    private async Task<MigrationOutcome> AbortAsync(MigrationPlan plan, QmpClient? source, bool migrateSent, bool targetLaunched, string reason, MigrationInfo? last)
+    /// <summary>QMP <c>announce-self</c>'s arguments: five rounds of RARP (and a guest announcement where the NIC
+    /// supports it), the first after 50 ms, then 150, 250... ms apart.</summary>
+    public static JsonObject AnnounceArguments() => new() { ["initial"] = 50, ["max"] = 550, ["rounds"] = 5, ["step"] = 100 };
+
+    /// <summary>The target tells the network where the guest is now (<c>announce-self</c>), so switches that learned the
+    /// guest's MAC on the source's port move it at once rather than when the guest next sends. qemu also announces after
+    /// an incoming migration on its own (on its timer); asking here makes the announcement part of Fabric's switch-over
+    /// rather than a qemu default. A failure here is not the migration's: the guest runs on the target either way.</summary>
+    private async Task AnnounceAsync(QmpClient? target)
+    {
+        if (target is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await target.ExecuteAsync("announce-self", AnnounceArguments(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), time).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpConnectionException or TimeoutException)
+        {
+            // The guest runs on the target either way; switches learn its port from its next frame.
+        }
+    }
+
+    private async Task<MigrationOutcome> AbortAsync(MigrationPlan plan, QmpClient? source, QmpClient? target, bool migrateSent, bool targetLaunched, string reason, MigrationInfo? last)
     {
         var notes = new List<string>();
         if (migrateSent && source is not null)
@@ -117,6 +143,7 @@ public sealed class LiveMigration(IHypervisorDriver driver, TimeProvider time)
                 var after = await source.ExecuteAsync("query-migrate", null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30), time).ConfigureAwait(false);
                 if (after.Succeeded && MigrationInfo.TryRead(after.Value, out var info, out _) && info!.Succeeded)
                 {
+                    await AnnounceAsync(target).ConfigureAwait(false);
                     await driver.KillAsync(plan.Source, plan.Instance, CancellationToken.None).ConfigureAwait(false);
                     return new MigrationOutcome(true, null, info);
                 }

@@ -91,9 +91,13 @@ public sealed class LiveMigrationTests : IAsyncDisposable
     private static string[] Executed(FakeQmpPeer peer) => peer.Received.Select(r => r.Execute).ToArray();
 
     [Fact]
-    public async Task Run_MigrationCompletes_TargetIncomingSourceMigratedWithLimitsProgressReportedSourceKilled()
+    public async Task Run_MigrationCompletes_TargetIncomingSourceMigratedWithLimitsProgressReportedTargetAnnouncesSourceKilled()
     {
-        var target = _driver.Peer("hv2").On("migrate-incoming", _ => """{"return": {}}""");
+        var target = _driver.Peer("hv2").On("migrate-incoming", _ => """{"return": {}}""").On("announce-self", _ =>
+        {
+            _driver.Calls.Enqueue("announce hv2");
+            return """{"return": {}}""";
+        });
         int polls = 0;
         var source = _driver.Peer("hv1")
             .On("migrate-set-parameters", _ => """{"return": {}}""")
@@ -105,13 +109,33 @@ public sealed class LiveMigrationTests : IAsyncDisposable
 
         Assert.True(outcome.Succeeded, outcome.Reason);
         Assert.Equal((2100L, 12L), (outcome.Info!.TotalTimeMs!.Value, outcome.Info.DowntimeMs!.Value));
-        Assert.Equal(["qmp_capabilities", "migrate-incoming"], Executed(target));
-        Assert.Equal("tcp:10.0.0.12:49152", target.Received.Last().Arguments!["uri"]!.GetValue<string>());
+        Assert.Equal(["qmp_capabilities", "migrate-incoming", "announce-self"], Executed(target));
+        Assert.Equal("tcp:10.0.0.12:49152", target.Received.Single(r => r.Execute == "migrate-incoming").Arguments!["uri"]!.GetValue<string>());
+        Assert.Equal(LiveMigration.AnnounceArguments().ToJsonString(), target.Received.Single(r => r.Execute == "announce-self").Arguments!.ToJsonString());
         Assert.Equal(["qmp_capabilities", "migrate-set-parameters", "migrate", "query-migrate", "query-migrate", "query-migrate"], Executed(source));
         var parameters = source.Received.ElementAt(1).Arguments!;
         Assert.Equal((50, 32L * 1024 * 1024), (parameters["downtime-limit"]!.GetValue<int>(), parameters["max-bandwidth"]!.GetValue<long>()));
         Assert.Equal(["active", "active", "completed"], reports.Select(r => r.Status));
-        Assert.Equal(["qmp hv1", "launch hv2 incoming=True", "qmp hv2", "kill hv1"], _driver.Calls);
+        // The target announces the guest before the source goes.
+        Assert.Equal(["qmp hv1", "launch hv2 incoming=True", "qmp hv2", "announce hv2", "kill hv1"], _driver.Calls);
+    }
+
+    [Fact]
+    public async Task Run_TargetCannotAnnounce_MigrationStillSucceedsAndSourceKilled()
+    {
+        // No rule for announce-self: the fake answers qemu's CommandNotFound error.
+        var target = _driver.Peer("hv2").On("migrate-incoming", _ => """{"return": {}}""");
+        _driver.Peer("hv1")
+            .On("migrate-set-parameters", _ => """{"return": {}}""")
+            .On("migrate", _ => """{"return": {}}""")
+            .On("query-migrate", _ => Completed);
+
+        var outcome = await RunAsync();
+
+        Assert.True(outcome.Succeeded, outcome.Reason);
+        Assert.Contains("announce-self", Executed(target));
+        Assert.Contains("kill hv1", _driver.Calls);
+        Assert.DoesNotContain("kill hv2", _driver.Calls);
     }
 
     [Fact]
@@ -215,6 +239,7 @@ public sealed class LiveMigrationTests : IAsyncDisposable
         Assert.True(outcome.Succeeded, outcome.Reason);
         Assert.Equal("completed", outcome.Info!.Status);
         Assert.Equal(["migrate_cancel", "query-migrate"], Executed(source)[^2..]);
+        Assert.Contains("announce-self", Executed(_driver.Peer("hv2")));
         Assert.Contains("kill hv1", _driver.Calls);
         Assert.DoesNotContain("kill hv2", _driver.Calls);
     }
