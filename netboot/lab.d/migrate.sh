@@ -22,7 +22,7 @@
 #       launch: --count instances created at once; prints `lab: launch N instances answer ping after S s`
 #   --memory MIB        each guest's memory (default 128)
 #   --count N           (launch) how many instances (default 10)
-#   --downtime-ms MS    the appliance's Fabric:Instances:MigrationDowntimeMs (default: its own, 300)
+#   --downtime-ms MS    the appliance's Fabric:Instances:MigrationDowntimeMs (default: its own, 50)
 #   --timeout SECONDS   give up waiting for a guest or a job (default 300)
 #   --keep              leave the lab running until Ctrl-C at the end
 #   --boot-dir DIR      the boot artifacts (default: netboot/build's output, built if needed)

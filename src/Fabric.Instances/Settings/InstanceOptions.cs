@@ -11,7 +11,7 @@ public sealed class InstanceOptions
     public int CpuOvercommit { get; set; } = 4;
 
     /// <summary>The longest pause of the guest a live migration may take at its end (QMP <c>downtime-limit</c>).</summary>
-    public int MigrationDowntimeMs { get; set; } = 300;
+    public int MigrationDowntimeMs { get; set; } = 50;
 
     /// <summary>The bandwidth a live migration may use (QMP <c>max-bandwidth</c>).</summary>
     public int MigrationBandwidthMiBps { get; set; } = 1024;

@@ -5,11 +5,12 @@ namespace Fabric.Instances.Tests.Settings;
 public sealed class InstanceOptionsTests
 {
     [Fact]
-    public void Defaults_CpuOvercommitFour_Valid()
+    public void Defaults_CpuOvercommitFourDowntimeFiftyMs_Valid()
     {
         var options = new InstanceOptions();
 
         Assert.Equal((4, TimeSpan.FromSeconds(10)), (options.CpuOvercommit, options.CheckInterval));
+        Assert.Equal((50, 1024), (options.MigrationDowntimeMs, options.MigrationBandwidthMiBps));
         Assert.True(new InstanceOptionsValidator().Validate(null, options).Succeeded);
     }
 
