@@ -55,7 +55,7 @@ public sealed class InstanceDisksApiTests : IAsyncLifetime
         });
         _hypervisors.Script(_hv1);
         _hypervisors.Script(_hv2);
-        var push = await AcceptedAsync(await _admin.PutAsync("/api/v1/images/debian?pair=p1", new ByteArrayContent(new byte[8192])));
+        var push = await AcceptedAsync(await _admin.PutAsync("/api/v1/images/debian?pair=p1", new ByteArrayContent(TestImages.Ext4(8192))));
         Assert.Equal("succeeded", (await FinishedAsync(push)).State);
     }
 
