@@ -75,6 +75,7 @@ public sealed class RouterDiffTests
         Assert.Equal("1", router.Sysctls["net.ipv4.conf.eth1/200.proxy_arp"]);
         Assert.Equal(["10.20.0.5"], router.Table!.Sets["vlan200_sources"]);
         Assert.Equal(first.Actions.Select(a => a.Description), log.Where(l => !l.StartsWith(' ')));
+        Assert.Equal(1, router.ScriptRuns); // every change in one script: one round trip
     }
 
     [Fact]
