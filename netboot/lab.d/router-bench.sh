@@ -30,10 +30,21 @@ say "registry: $vlans public networks, $((vlans * per_vlan)) instances on them (
 echo "lab: bench networks $vlans"
 echo "lab: bench addresses $((vlans * per_vlan))"
 
+# The registrations queue automatic applies on the router (Fabric:Router:AutoApply): let them finish first, or one that
+# runs late would apply the plan behind the timed apply's back (it then finds no change to make).
+t=$(now)
+for ((w = 0; ; w++)); do
+	busy=$(api GET "/api/v1/jobs?node=$router" | json 'len([j for j in d if j["state"] in ("queued", "running")])') || busy=unknown
+	[ "$busy" = 0 ] && break
+	[ "$w" -lt 900 ] || finish failed "the router's automatic applies did not finish"
+	sleep 1
+done
+say "automatic applies after the registrations done ($(since "$t") s)"
+
 # reset: the router as it booted: no VLAN link on the trunk, no fabric table, forwarding off.
 reset_router() {
 	router_ssh 'for l in $(ls /sys/class/net | grep "^eth1\."); do ip link del dev "$l"; done
-		nft delete table inet fabric 2>/dev/null; sysctl -qw net.ipv4.ip_forward=0; rm -f /run/fabric/router/fabric.nft' ||
+		nft delete table inet fabric 2>/dev/null; sysctl -qw net.ipv4.ip_forward=0; rm -f /run/fabric/router/fabric.nft /run/fabric/router/apply.sh' ||
 		finish failed "resetting the router"
 	local n
 	n=$(router_ssh 'ls /sys/class/net | grep -c "^eth1\." || true')
@@ -62,6 +73,7 @@ echo "lab: bench fabric-plan-seconds $(since "$t")"
 [ "$n" = 0 ] || finish failed "the plan after apply has $n changes"
 # The ruleset Fabric wrote, for the script to load the same one.
 router_ssh 'cat /run/fabric/router/fabric.nft' > "$work/fabric.nft" || finish failed "reading the ruleset Fabric wrote"
+[ "$changes" != "$router: no changes" ] || finish failed "Fabric's timed apply found nothing to change (the router was not reset)"
 
 # --- the script: the commands Fabric ran, in its order.
 script=$work/router-script.sh

@@ -103,27 +103,34 @@ ip -n "$sw" link set tapr0 master br0 up
 ip -n "$sw" link set tapr1 master br-trunk up
 ip -n "$sw" link set tapr2 master br-out up
 t_add=$(date +%s.%N)
-# shellcheck disable=SC2054 # qemu takes comma-separated sub-options
-ip netns exec "$sw" qemu-system-x86_64 -accel tcg -m 384 -smp 1 -display none -serial "file:$console" -no-reboot -boot n \
+start_router() { # powers the router's qemu on (again); sets router_pid
+	# shellcheck disable=SC2054 # qemu takes comma-separated sub-options
+	ip netns exec "$sw" qemu-system-x86_64 -accel tcg -m 384 -smp 1 -display none -serial "file:$console" -no-reboot -boot n \
 	-netdev tap,id=n0,ifname=tapr0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$router_mac" \
 	-netdev tap,id=n1,ifname=tapr1,script=no,downscript=no -device "virtio-net-pci,netdev=n1,mac=52:54:00:01:00:01,romfile=" \
 	-netdev tap,id=n2,ifname=tapr2,script=no,downscript=no -device "virtio-net-pci,netdev=n2,mac=52:54:00:01:00:02,romfile=" \
 	>>"$log_dir/qemu.log" 2>&1 &
-router_pid=$!
-pids+=("$router_pid")
-say "power on router $router ($router_mac) in $sw; serial console $console"
-
-state= last=
-deadline=$(($(date +%s) + timeout))
-while :; do
-	state=$(api GET "/api/v1/nodes/$router" 2>/dev/null | json 'd["state"]' 2>/dev/null || echo "?")
-	[ "$state" != "$last" ] && { say "$router: ${last:-(none)} -> $state"; last=$state; }
-	[ "$state" = up ] && break
-	[ "$state" = failed ] && finish failed "the router failed to boot: $(grep -a '^fabric: FAILED' "$console" | tail -1 | tr -d '\r')"
-	kill -0 "$router_pid" 2>/dev/null || finish error "the router's qemu exited (state $state)"
-	[ "$(date +%s)" -lt "$deadline" ] || finish timeout "the router did not come up within ${timeout}s (state $state)"
-	sleep 1
-done
+	router_pid=$!
+	pids+=("$router_pid")
+	say "power on router $router ($router_mac) in $sw; serial console $console"
+}
+wait_router_up() { # until the router is up (after it was seen booting, when $1 is "again")
+	local state= last= seen_booting=
+	[ "${1:-}" = again ] || seen_booting=1
+	local deadline=$(($(date +%s) + timeout))
+	while :; do
+		state=$(api GET "/api/v1/nodes/$router" 2>/dev/null | json 'd["state"]' 2>/dev/null || echo "?")
+		[ "$state" != "$last" ] && { say "$router: ${last:-(none)} -> $state"; last=$state; }
+		[ "$state" = booting ] && seen_booting=1
+		[ "$state" = up ] && [ -n "$seen_booting" ] && break
+		[ "$state" = failed ] && finish failed "the router failed to boot: $(grep -a '^fabric: FAILED' "$console" | tail -1 | tr -d '\r')"
+		kill -0 "$router_pid" 2>/dev/null || finish error "the router's qemu exited (state $state)"
+		[ "$(date +%s)" -lt "$deadline" ] || finish timeout "the router did not come up within ${timeout}s (state $state)"
+		sleep 1
+	done
+}
+start_router
+wait_router_up
 echo "lab: up-seconds $(awk -v a="$t_add" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
 grep -a '^fabric: ' "$console" | tr -d '\r' | sed 's/^/lab:   console: /'
 
@@ -185,8 +192,35 @@ echo "lab: router plan after repair: $n changes"
 ping_ok "$out" "$web100_ip" || finish failed "the outside host cannot ping web100 after the repair"
 say "outside -> web100 works again after the repair"
 
+# Drift of the trunk: eth1 set down by hand; the plan brings it up first, apply repairs it.
+say "on $router (by hand): ip link set eth1 down"
+router_ssh "ip link set eth1 down" || finish failed "setting eth1 down on the router over SSH"
+drift=$(cli_raw router plan "$router" 2>&1)
+printf '%s\n' "$drift" | sed 's/^/lab:   /'
+grep -q 'set link eth1 up' <<<"$drift" || finish failed "the plan does not bring the trunk eth1 up"
+cli router apply "$router" --wait || finish failed "fabric router apply $router after the trunk went down"
+n=$(plan_changes) || finish failed "fabric router plan $router after the trunk repair"
+echo "lab: router trunk down repaired, plan after: $n changes"
+[ "$n" = 0 ] || finish failed "the plan after the trunk repair is not empty"
+
+# A reboot: the router's root is in RAM, so its host key is the one Fabric keeps for it (fetched at boot with its boot
+# token); the registry accepts its second up report with the key it pinned, and Fabric reaches it again.
+say "power off router $router and on again (a reboot; its root is in RAM)"
+kill "$router_pid" 2>/dev/null
+wait "$router_pid" 2>/dev/null || true
+start_router
+wait_router_up again
+hk2=$(api GET "/api/v1/nodes/$router" | json 'd.get("sshHostKey") or ""')
+mismatches=$(api GET "/api/v1/nodes/$router/events" | json 'len([e for e in d if e["kind"] == "ssh-host-key-mismatch"])')
+grep -a '^fabric: ssh' "$console" | tr -d '\r' | tail -2 | sed 's/^/lab:   console: /'
+[ "$hk2" = "$hk" ] && [ "$mismatches" = 0 ] || finish failed "after the reboot the router's host key changed ($hk2) or was refused ($mismatches mismatches)"
+cli router apply "$router" --wait || finish failed "fabric router apply $router after the reboot"
+n=$(plan_changes) || finish failed "fabric router plan $router after the reboot"
+echo "lab: router reboot: second up accepted, host key kept, plan after apply: $n changes"
+[ "$n" = 0 ] || finish failed "the plan after the reboot's apply is not empty"
+
 # --- To come: a real instance with a public IP on VLAN 100 (a hypervisor namespace on the trunk bridge br-trunk with its
 # own OVS, `fabric instance create`), live-migrated while the outside host pings it 10 times a second; the plan must
 # stay empty across the migration, and the lab prints `lab: migration lost N of M pings` (at most 1 lost).
 
-finish up "router $router netbooted, applied (empty second plan), reachable, isolated, anti-spoofing, drift repaired"
+finish up "router $router netbooted, applied (empty second plan), reachable, isolated, anti-spoofing, drift repaired, rebooted with its host key"

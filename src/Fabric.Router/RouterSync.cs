@@ -18,6 +18,9 @@ public static class RouterSync
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(1);
 
+    /// <summary>What the one script may take on top of <see cref="CommandTimeout"/>, per command it runs.</summary>
+    private static readonly TimeSpan ScriptTimePerCommand = TimeSpan.FromSeconds(10);
+
     /// <summary>How Fabric reaches <paramref name="router"/>: its SSH fields with their defaults; null when it has no
     /// address at all.</summary>
     public static SshTarget? TargetOf(Node router)
@@ -41,28 +44,77 @@ public static class RouterSync
         return new RouterPlan(desired, RouterDiff.Compute(desired, actual));
     }
 
-    /// <summary>Carries out <paramref name="actions"/> in order, logging each before it runs; a command that fails stops
-    /// the apply (what ran stays: the next plan starts from there).</summary>
+    /// <summary>Carries out <paramref name="actions"/> in order in one round trip: the files they write (the ruleset)
+    /// and the actions as one script (<see cref="RouterScript"/>) go over SFTP, then the script runs once. Each action's
+    /// description is logged when the script reaches it (its marker line), each line of output indented after it. A
+    /// command that fails stops the script there (what ran stays: the next plan starts from there) and the apply throws
+    /// <see cref="RemoteCommandFailedException"/> for that command with its output, after logging which action failed.</summary>
     public static async Task ApplyAsync(IRemoteHost host, IReadOnlyList<RouterAction> actions, Action<string> log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(actions);
         ArgumentNullException.ThrowIfNull(log);
-        foreach (var action in actions)
+        if (actions.Count == 0)
         {
-            log(action.Description);
-            if (action.File is { } file)
-            {
-                var folder = file.Path[..file.Path.LastIndexOf('/')];
-                (await host.RunAsync(RemoteCommand.Of("mkdir", "-p", folder), new RemoteRunOptions(CommandTimeout), cancellationToken)).EnsureSuccess();
-                await host.WriteFileAsync(file.Path, System.Text.Encoding.UTF8.GetBytes(file.Content), RemoteFiles.DefaultMode, cancellationToken);
-            }
+            return;
+        }
 
-            foreach (var command in action.Commands)
+        var script = RouterScript.For(actions);
+        var files = actions.Select(a => a.File).OfType<RouterFile>().Append(new RouterFile(RouterScript.Path, script.Text)).ToList();
+        var folders = files.Select(f => f.Path[..f.Path.LastIndexOf('/')]).Distinct(StringComparer.Ordinal);
+        (await host.RunAsync(RemoteCommand.Of("mkdir", ["-p", .. folders]), new RemoteRunOptions(CommandTimeout), cancellationToken)).EnsureSuccess();
+        foreach (var file in files)
+        {
+            await host.WriteFileAsync(file.Path, System.Text.Encoding.UTF8.GetBytes(file.Content), RemoteFiles.DefaultMode, cancellationToken);
+        }
+
+        var output = new List<string>();
+        var gate = new Lock();
+        ScriptLine? failed = null;
+        bool ended = false;
+        var timeout = CommandTimeout + (ScriptTimePerCommand * actions.Sum(a => a.Commands.Count));
+        var result = await host.RunAsync(RouterScript.RunCommand, new RemoteRunOptions(timeout, line =>
+        {
+            var seen = script.Classify(line.Text);
+            lock (gate)
             {
-                var result = await host.RunAsync(command, new RemoteRunOptions(CommandTimeout, line => log($"  {line.Text}")), cancellationToken);
-                result.EnsureSuccess();
+                Handle(seen, line.Text);
             }
+        }), cancellationToken);
+
+        void Handle(ScriptLine seen, string text)
+        {
+            switch (seen.Kind)
+            {
+                case ScriptLineKind.Begin:
+                    output.Clear();
+                    log(actions[seen.Action].Description);
+                    break;
+                case ScriptLineKind.Failed:
+                    failed = seen;
+                    break;
+                case ScriptLineKind.End:
+                    ended = true;
+                    break;
+                default:
+                    output.Add(text);
+                    log($"  {text}");
+                    break;
+            }
+        }
+
+        if (failed is { } f)
+        {
+            var action = actions[f.Action];
+            log($"  failed: {action.Description}");
+            throw new RemoteCommandFailedException(new RemoteCommandResult(
+                action.Commands[f.Command], result.Target, f.Status, null, "", string.Join('\n', output), result.Elapsed));
+        }
+
+        if (!result.Succeeded || !ended)
+        {
+            // The script itself did not run to its end (killed, no shell): its own result says how.
+            throw new RemoteCommandFailedException(result with { StandardError = result.StandardError.Length > 0 ? result.StandardError : string.Join('\n', output) });
         }
     }
 }

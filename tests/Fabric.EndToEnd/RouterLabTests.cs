@@ -9,18 +9,19 @@ namespace Fabric.EndToEnd;
 public sealed class RouterLabTests
 {
     [Fact]
-    public async Task RouterApply_NetbootedRouter_EmptySecondPlanTrafficIsolationAntiSpoofingAndDriftRepaired()
+    public async Task RouterApply_NetbootedRouter_EmptySecondPlanTrafficIsolationAntiSpoofingDriftRepairedAndRebootKeepsHostKey()
     {
         LabRun run = await Lab.RunAsync("--scenario", "router", "--mac", "52:54:00:0e:03:01");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("up", run.Outcome);
-        // The router booted from the network and pinned the host key its console printed.
+        // The router booted from the network with the host key Fabric keeps for it (root in RAM), pinned when it fetched it.
         Assert.Equal("router", run.Node?.Role);
         Assert.Equal("up", run.Node?.State);
         Assert.Contains("fabric: router1 is up", run.Console);
         Assert.Contains("fabric: root in RAM", run.Console);
-        Assert.StartsWith("ssh-ed25519 ", run.NodeField("sshHostKey") ?? "", StringComparison.Ordinal);
+        Assert.StartsWith("ecdsa-sha2-nistp256 ", run.NodeField("sshHostKey") ?? "", StringComparison.Ordinal);
+        Assert.Contains("fabric: ssh: the host key Fabric keeps for router1", run.Console);
         Assert.Contains(run.Events, e => e.Kind == "ssh-host-key-pinned");
 
         Assert.Equal("0 changes", run.Line("router plan after apply:"));
@@ -34,5 +35,14 @@ public sealed class RouterLabTests
         Assert.True(int.Parse(drift.Split(' ')[0], CultureInfo.InvariantCulture) > 0, run.ToString());
         Assert.Contains("add link eth1.100 (vlan 100, network pub100)", run.Output);
         Assert.Equal("0 changes", run.Line("router plan after repair:"));
+
+        // The trunk set down by hand: the plan brings it up first, apply repairs it.
+        Assert.Contains("set link eth1 up (the trunk of 2 VLANs)", run.Output);
+        Assert.Equal("0 changes", run.Line("router trunk down repaired, plan after:"));
+
+        // A reboot: the same host key, the second up accepted (no mismatch), the plan empty again after an apply.
+        Assert.Equal("second up accepted, host key kept, plan after apply: 0 changes", run.Line("router reboot:"));
+        Assert.Equal(2, run.Events.Count(e => e.Kind == "boot-up"));
+        Assert.DoesNotContain(run.Events, e => e.Kind == "ssh-host-key-mismatch");
     }
 }

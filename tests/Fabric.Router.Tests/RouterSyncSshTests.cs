@@ -72,8 +72,9 @@ public sealed class RouterSyncSshTests : IAsyncLifetime
         await Run("ip", "netns", "del", _ns);
         if (_wroteRuleset)
         {
-            // SFTP wrote the ruleset outside the namespace, on this machine's /run.
+            // SFTP wrote the ruleset and the apply script outside the namespace, on this machine's /run.
             File.Delete(RouterDiff.RulesetPath);
+            File.Delete(RouterScript.Path);
         }
 
         Directory.Delete(_folder, recursive: true);

@@ -61,6 +61,7 @@ public static class ApplianceHosting
         });
         services.TryAddSingleton(sp => new AdminToken(options));
         services.TryAddSingleton(sp => new BootTokens(options));
+        services.TryAddSingleton(sp => new Fabric.Remote.Keys.NodeHostKeys(Path.Combine(options.DataDir, Fabric.Remote.Keys.NodeHostKeys.FolderName)));
         services.TryAddSingleton<ApplianceUrls>();
         services.TryAddSingleton<IBootContextFactory, BootContextFactory>();
         services.TryAddSingleton<IBootScripts, BootScripts>();
@@ -181,6 +182,7 @@ public static class ApplianceHosting
         api.MapRouterEndpoints();
         api.MapInstanceEndpoints();
         api.MapSshKeyEndpoints();
+        api.MapNodeHostKeyEndpoints();
         api.MapTokenEndpoints();
         app.MapBootEndpoints();
         return app;

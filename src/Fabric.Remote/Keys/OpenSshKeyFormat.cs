@@ -69,6 +69,51 @@ internal static class OpenSshKeyFormat
         return pem.Append(PemEnd).Append('\n').ToString();
     }
 
+    /// <summary>A P-256 key as dropbear's host key file holds it (dropbear's <c>buf_put_ecdsa_priv_key</c>): the public
+    /// key blob's three strings (<c>ecdsa-sha2-nistp256</c>, <c>nistp256</c>, the point) followed by the private scalar
+    /// as an mpint; <c>dropbear -r FILE</c> serves it and <c>dropbearkey -y -f FILE</c> prints its public line.</summary>
+    public static byte[] EcdsaP256DropbearPrivateKey(ECParameters key)
+    {
+        if (key.D is null)
+        {
+            throw new ArgumentException("the key has no private part", nameof(key));
+        }
+
+        using var writer = new SshWriter();
+        WriteEcdsaPublic(writer, key);
+        writer.MPInt(key.D);
+        return writer.ToArray();
+    }
+
+    /// <summary>The public key blob at the start of a dropbear P-256 host key file (its first three strings), or null
+    /// when the bytes are not one.</summary>
+    public static byte[]? DropbearEcdsaP256PublicBlob(ReadOnlySpan<byte> file)
+    {
+        int at = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            if (file.Length - at < 4)
+            {
+                return null;
+            }
+
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(file[at..]);
+            if (length > (uint)(file.Length - at - 4))
+            {
+                return null;
+            }
+
+            if (i == 0 && !file.Slice(at + 4, (int)length).SequenceEqual(Encoding.ASCII.GetBytes(EcdsaP256)))
+            {
+                return null;
+            }
+
+            at += 4 + (int)length;
+        }
+
+        return file[..at].ToArray();
+    }
+
     private static void WriteEcdsaPublic(SshWriter writer, ECParameters key)
     {
         writer.String(EcdsaP256);

@@ -6,9 +6,9 @@ using Fabric.Router.State;
 namespace Fabric.Router.Diff;
 
 /// <summary>The ordered changes that take the router from <see cref="ActualRouter"/> to <see cref="DesiredRouter"/>;
-/// empty when they agree. Pure. Order: links made and brought up, stale addresses removed, gateways added, sysctls
+/// empty when they agree. Pure. Order: the trunk brought up (when it carries a VLAN and is down), links made and brought up, stale addresses removed, gateways added, sysctls
 /// set (the sub-interfaces exist by then), the table replaced, and last the sub-interfaces Fabric made that the plan no
-/// longer has. Only Fabric's things are touched: the plan's sub-interfaces, the VLAN links on the trunk marked
+/// longer has. Only Fabric's things are touched: the trunk's up state, the plan's sub-interfaces, the VLAN links on the trunk marked
 /// <c>fabric:</c>, the plan's sysctl keys and the <c>inet fabric</c> table.</summary>
 public static class RouterDiff
 {
@@ -22,6 +22,16 @@ public static class RouterDiff
         var actions = new List<RouterAction>();
         var deletes = new List<RouterAction>();
         var planned = desired.Networks.Select(n => n.Interface).ToHashSet(StringComparer.Ordinal);
+        if (desired.TrunkUp && actual.Links.GetValueOrDefault(desired.Trunk) is { Up: false })
+        {
+            // First: the VLANs' parent down passes nothing, whatever their own state.
+            actions.Add(new RouterAction(
+                RouterActionKind.SetLinkUp,
+                desired.Trunk,
+                $"set link {desired.Trunk} up (the trunk of {desired.Networks.Count.ToString(CultureInfo.InvariantCulture)} VLANs)",
+                [RemoteCommand.Of("ip", "link", "set", "dev", desired.Trunk, "up")]));
+        }
+
 
         foreach (var network in desired.Networks)
         {

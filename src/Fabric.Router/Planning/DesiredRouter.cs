@@ -75,4 +75,9 @@ public sealed record DesiredRouter(
     string Uplink,
     IReadOnlyList<RoutedNetwork> Networks,
     IReadOnlyList<KeyValuePair<string, string>> Sysctls,
-    string Ruleset);
+    string Ruleset)
+{
+    /// <summary>The trunk must be up: it is while the router carries any VLAN (a sub-interface of a trunk that is down
+    /// passes nothing). With no VLAN the trunk is left as it is.</summary>
+    public bool TrunkUp => Networks.Count > 0;
+}

@@ -5,14 +5,15 @@ using System.Text.Json.Nodes;
 using Fabric.Remote;
 using Fabric.Remote.Commands;
 using Fabric.Remote.Hosts;
+using Fabric.Router.Diff;
 using Fabric.Router.State;
 
 namespace Fabric.Router.Testing;
 
 /// <summary>A router that keeps state: it answers the reads (<c>ip -d -j link</c>, <c>ip -j addr</c>, the sysctl
 /// script, the nft listing) from its interfaces, addresses, sysctls and table, and carries out the commands the diff
-/// sends (<c>ip link add/set/del</c>, <c>ip addr add/del</c>, <c>sysctl -w</c>, <c>nft -f</c> of a written file) the
-/// way Linux would, refusing what Linux refuses (an address on a missing device, a sysctl of a missing interface). A
+/// sends (<c>ip link add/set/del</c>, <c>ip addr add/del</c>, <c>sysctl -w</c>, <c>nft -f</c> of a written file), alone
+/// or as the apply script (<see cref="RouterScript"/>, run line by line as <c>sh</c> would), the way Linux would, refusing what Linux refuses (an address on a missing device, a sysctl of a missing interface). A
 /// command it does not know throws. For tests of code that plans and applies routers (like
 /// <see cref="Remote.Testing.FakeRemoteHost"/>).</summary>
 public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
@@ -29,6 +30,9 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
     public Dictionary<string, string> Sysctls { get; } = new(StringComparer.Ordinal) { ["net.ipv4.ip_forward"] = "0" };
 
     public NftShape? Table { get; set; }
+
+    /// <summary>How many apply scripts ran (each one SSH round trip).</summary>
+    public int ScriptRuns { get; private set; }
 
     /// <summary>The changing commands run, in order.</summary>
     public List<string> Changes { get; } = [];
@@ -51,8 +55,109 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
     {
         lock (_gate)
         {
-            return Run(command);
+            return command.Equals(RouterScript.RunCommand) ? RunScript(command, options) : Run(command);
         }
+    }
+
+    /// <summary>Runs the apply script written to <see cref="RouterScript.Path"/> the way <c>sh</c> would: its marker
+    /// lines and each command (unquoted back into its arguments) in order, every line of output through
+    /// <paramref name="options"/>, stopping at the first command that fails.</summary>
+    private Task<RemoteCommandResult> RunScript(RemoteCommand command, RemoteRunOptions? options)
+    {
+        if (!_files.TryGetValue(RouterScript.Path, out var script))
+        {
+            return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 127, null, "", $"sh: can't open '{RouterScript.Path}'", TimeSpan.Zero));
+        }
+
+        ScriptRuns++;
+        var output = new StringBuilder();
+        void Print(string line)
+        {
+            output.Append(line).Append('\n');
+            options?.Output?.Invoke(new RemoteOutputLine(RemoteStream.StandardOutput, line));
+        }
+
+        string token = "";
+        foreach (var line in script.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith("m=", StringComparison.Ordinal))
+            {
+                token = Words(line[2..])[0];
+            }
+            else if (line.StartsWith("printf '%s begin %s\\n' \"$m\" ", StringComparison.Ordinal))
+            {
+                Print($"{token} begin {line[(line.LastIndexOf(' ') + 1)..]}");
+            }
+            else if (line == "printf '%s end\\n' \"$m\"")
+            {
+                Print($"{token} end");
+            }
+            else if (line.IndexOf(" || fail $? ", StringComparison.Ordinal) is var at and > 0)
+            {
+                var arguments = Words(line[..at]);
+                var error = Change(arguments);
+                if (error is not null)
+                {
+                    Print(error);
+                    Print($"{token} failed {line[(at + " || fail $? ".Length)..]} 1");
+                    return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 1, null, output.ToString(), "", TimeSpan.Zero));
+                }
+
+                Changes.Add(ShellQuoting.Join(arguments));
+            }
+            else if (!(line.StartsWith('#') || line == "exec 2>&1" || line.StartsWith("fail() ", StringComparison.Ordinal)))
+            {
+                throw new InvalidOperationException($"the fake router cannot run the script line '{line}'");
+            }
+        }
+
+        return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 0, null, output.ToString(), "", TimeSpan.Zero));
+    }
+
+    /// <summary>Splits a line made by <see cref="ShellQuoting.Join"/> back into its arguments: plain words and
+    /// single-quoted strings, <c>'\''</c> being a quote.</summary>
+    private static List<string> Words(string line)
+    {
+        var words = new List<string>();
+        var word = new StringBuilder();
+        bool inWord = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (c == ' ')
+            {
+                if (inWord)
+                {
+                    words.Add(word.ToString());
+                    word.Clear();
+                    inWord = false;
+                }
+            }
+            else if (c == '\'')
+            {
+                int end = line.IndexOf('\'', i + 1);
+                word.Append(line, i + 1, end - i - 1);
+                i = end;
+                inWord = true;
+            }
+            else if (c == '\\')
+            {
+                word.Append(line[++i]);
+                inWord = true;
+            }
+            else
+            {
+                word.Append(c);
+                inWord = true;
+            }
+        }
+
+        if (inWord)
+        {
+            words.Add(word.ToString());
+        }
+
+        return words;
     }
 
     private Task<RemoteCommandResult> Run(RemoteCommand command)
@@ -138,7 +243,7 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
 
                 Sysctls[key] = value;
                 return null;
-            case ["mkdir", "-p", _]:
+            case ["mkdir", "-p", ..]:
                 return null;
             case ["nft", "-f", var path]:
                 if (!_files.TryGetValue(path, out var content))

@@ -75,6 +75,50 @@ public sealed class RouterDiffTests
         Assert.Equal("1", router.Sysctls["net.ipv4.conf.eth1/200.proxy_arp"]);
         Assert.Equal(["10.20.0.5"], router.Table!.Sets["vlan200_sources"]);
         Assert.Equal(first.Actions.Select(a => a.Description), log.Where(l => !l.StartsWith(' ')));
+        Assert.Equal(1, router.ScriptRuns); // every change in one script: one round trip
+    }
+
+    [Fact]
+    public async Task PlanAsync_TrunkSetDownByHand_TrunkUpFirstAndApplyRepairsIt()
+    {
+        var router = NewRouter();
+        var desired = RouterPlanner.Plan(Fixtures.Router(), [Pub1, Priv1], Instances);
+        await RouterSync.ApplyAsync(router, (await RouterSync.PlanAsync(router, desired, CancellationToken.None)).Actions, _ => { }, CancellationToken.None);
+        router.Links["eth1"] = router.Links["eth1"] with { Up = false };
+
+        var drift = await RouterSync.PlanAsync(router, desired, CancellationToken.None);
+        await RouterSync.ApplyAsync(router, drift.Actions, _ => { }, CancellationToken.None);
+        var after = await RouterSync.PlanAsync(router, desired, CancellationToken.None);
+
+        var action = Assert.Single(drift.Actions);
+        Assert.Equal((RouterActionKind.SetLinkUp, "eth1", "set link eth1 up (the trunk of 2 VLANs)"), (action.Kind, action.Target, action.Description));
+        Assert.Equal(["ip", "link", "set", "dev", "eth1", "up"], action.Commands.Single().Arguments);
+        Assert.True(router.Links["eth1"].Up);
+        Assert.Empty(after.Actions);
+    }
+
+    [Fact]
+    public void Compute_NewRouterTrunkDown_TrunkUpBeforeTheFirstVlanLink()
+    {
+        var desired = RouterPlanner.Plan(Fixtures.Router(), [Pub1], Instances);
+        var actual = new ActualRouter(
+            new Dictionary<string, LinkState> { ["eth1"] = new("eth1", null, null, null, false, null) }, new Dictionary<string, IReadOnlyList<string>>(), new Dictionary<string, string>(), null);
+
+        var actions = RouterDiff.Compute(desired, actual);
+
+        Assert.Equal(["set link eth1 up (the trunk of 1 VLANs)", "add link eth1.100 (vlan 100, network pub1)"], actions.Take(2).Select(a => a.Description));
+    }
+
+    [Fact]
+    public void Compute_NoVlanCarriedTrunkDown_TrunkLeftAlone()
+    {
+        var desired = RouterPlanner.Plan(Fixtures.Router(), [], []);
+        var actual = new ActualRouter(
+            new Dictionary<string, LinkState> { ["eth1"] = new("eth1", null, null, null, false, null) }, new Dictionary<string, IReadOnlyList<string>>(), new Dictionary<string, string>(), null);
+
+        var actions = RouterDiff.Compute(desired, actual);
+
+        Assert.DoesNotContain(actions, a => a.Target == "eth1");
     }
 
     [Fact]

@@ -154,6 +154,11 @@ public sealed class RouterPlannerTests
     {
         var text = new StringBuilder();
         text.Append("# router ").Append(plan.Router).Append(": trunk ").Append(plan.Trunk).Append(", uplink ").Append(plan.Uplink).Append('\n');
+        if (plan.TrunkUp)
+        {
+            text.Append("link ").Append(plan.Trunk).Append(" up (trunk)\n");
+        }
+
         foreach (var n in plan.Networks)
         {
             text.Append("link ").Append(n.Interface).Append(" vlan ").Append(n.Vlan).Append(' ').Append(n.Address)
