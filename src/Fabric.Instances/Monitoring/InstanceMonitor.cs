@@ -78,7 +78,7 @@ internal sealed partial class InstanceMonitor(
     {
         var held = await HeldAsync(cancellationToken);
         var instances = registry.ListNodes(NodeRole.Instance)
-            .Where(n => n.Instance is { State: InstanceState.Running or InstanceState.Migrating, Hypervisor: not null } && !held.Contains(n.Name))
+            .Where(n => n.Instance is { State: InstanceState.Running or InstanceState.Migrating, Hypervisor: not null } && !held.Holds(n))
             .ToList();
         foreach (var gone in _unchecked.Keys.Where(k => !instances.Any(n => string.Equals(n.Name, k, StringComparison.OrdinalIgnoreCase))).ToList())
         {
@@ -89,22 +89,30 @@ internal sealed partial class InstanceMonitor(
         Interlocked.Increment(ref _rounds);
     }
 
-    /// <summary>The nodes that have a queued or running job.</summary>
-    private async Task<HashSet<string>> HeldAsync(CancellationToken cancellationToken)
+    /// <summary>The instances a queued or running job holds: those the job is on, and every instance of a hypervisor
+    /// being evacuated (its migrations are that job's, run without a job of their own, and each source qemu goes away on
+    /// purpose before the registry names the target).</summary>
+    private async Task<Held> HeldAsync(CancellationToken cancellationToken)
     {
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var held = new Held(new HashSet<string>(StringComparer.OrdinalIgnoreCase), new HashSet<string>(StringComparer.OrdinalIgnoreCase));
         foreach (var state in new[] { JobState.Queued, JobState.Running })
         {
             foreach (var job in await jobs.ListAsync(new JobQuery(State: state, Limit: 10_000), cancellationToken))
             {
                 if (job.Node is { } node)
                 {
-                    names.Add(node);
+                    (job.Kind == InstanceJobKinds.Evacuate ? held.Hypervisors : held.Nodes).Add(node);
                 }
             }
         }
 
-        return names;
+        return held;
+    }
+
+    private sealed record Held(HashSet<string> Nodes, HashSet<string> Hypervisors)
+    {
+        public bool Holds(Node instance) =>
+            Nodes.Contains(instance.Name) || (instance.Instance?.Hypervisor is { } hypervisor && Hypervisors.Contains(hypervisor));
     }
 
     private async Task CheckAsync(Node instance, CancellationToken cancellationToken)
@@ -135,7 +143,7 @@ internal sealed partial class InstanceMonitor(
         // only what is still as it was when it was looked at.
         var now = registry.FindNode(instance.Name);
         if (now?.Instance is not { } spec || spec.State != instance.Instance.State || !string.Equals(spec.Hypervisor, hypervisor, StringComparison.OrdinalIgnoreCase)
-            || (await HeldAsync(cancellationToken)).Contains(instance.Name))
+            || (await HeldAsync(cancellationToken)).Holds(now))
         {
             return;
         }

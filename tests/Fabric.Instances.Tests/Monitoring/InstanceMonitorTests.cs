@@ -141,6 +141,33 @@ public sealed class InstanceMonitorTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckAll_InstancesOfAHypervisorBeingEvacuated_NeverJudged()
+    {
+        // An evacuation migrates each instance itself (no instance-migrate job): the source qemu is gone for a moment
+        // before the registry names the target.
+        await InstanceAsync("web", InstanceState.Migrating, "0e:00:00:00:30:01");
+        await InstanceAsync("db", InstanceState.Running, "0e:00:00:00:30:02");
+        await _jobs.EnqueueAsync(new NewJob("node-evacuate", "hv1", new Dictionary<string, string>(), "admin"));
+
+        await _monitor.CheckAllAsync();
+
+        Assert.Equal((InstanceState.Migrating, InstanceState.Running), (StateOf("web"), StateOf("db")));
+        Assert.Empty(await EventsAsync("web", EventKind.InstanceProcessLost));
+        Assert.Empty(await EventsAsync("db", EventKind.InstanceProcessLost));
+    }
+
+    [Fact]
+    public async Task CheckAll_OtherJobOnTheHypervisor_InstancesStillJudged()
+    {
+        await InstanceAsync("web", InstanceState.Running, "0e:00:00:00:30:01");
+        await _jobs.EnqueueAsync(new NewJob("md-repair", "hv1", new Dictionary<string, string>(), "admin"));
+
+        await _monitor.CheckAllAsync();
+
+        Assert.Equal(InstanceState.Failed, StateOf("web"));
+    }
+
+    [Fact]
     public async Task CheckAll_MigratingWithoutAJobAndQemuGone_Failed()
     {
         await InstanceAsync("web", InstanceState.Migrating, "0e:00:00:00:30:01");
