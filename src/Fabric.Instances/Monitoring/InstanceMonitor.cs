@@ -10,7 +10,6 @@ using Fabric.Instances.Settings;
 using Fabric.Jobs.Model;
 using Fabric.Jobs.Running;
 using Fabric.Registry;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +23,7 @@ namespace Fabric.Instances.Monitoring;
 /// (the guest may be fine): one <c>instance-unchecked</c> event, until it answers again.</summary>
 internal sealed partial class InstanceMonitor(
     IRegistry registry, IHypervisorDriver driver, IJobService jobs, IOptions<InstanceOptions> options, TimeProvider time, InstanceMetrics metrics, ILogger<InstanceMonitor> logger)
-    : BackgroundService
+    : PeriodicRounds(options.Value.CheckInterval, time, firstRoundAtStart: false)
 {
     /// <summary>How much of the console's end goes into the event.</summary>
     public const int ConsoleBytes = 2048;
@@ -41,37 +40,9 @@ internal sealed partial class InstanceMonitor(
     /// <summary>Rounds of checks completed (for tests and diagnostics).</summary>
     public long Rounds => Interlocked.Read(ref _rounds);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.CheckInterval, time);
-        while (await WaitAsync(timer, stoppingToken))
-        {
-            try
-            {
-                await CheckAllAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Log.RoundFailed(logger, e);
-            }
-        }
-    }
+    protected override Task RoundAsync(CancellationToken cancellationToken) => CheckAllAsync(cancellationToken);
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    protected override void RoundFailed(Exception exception) => Log.RoundFailed(logger, exception);
 
     /// <summary>One round: every running or migrating instance that no job holds, all at once.</summary>
     public async Task CheckAllAsync(CancellationToken cancellationToken = default)

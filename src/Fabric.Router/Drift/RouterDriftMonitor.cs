@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Fabric.Core;
 using Fabric.Core.Events;
+using Fabric.Jobs.Running;
 using Fabric.Registry;
 using Fabric.Registry.RouterRules;
 using Fabric.Remote;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +18,7 @@ namespace Fabric.Router.Drift;
 /// apply</c>). A router that cannot be read gets one <c>router-unreachable</c> event until it is read again, a count in
 /// <c>fabric_router_check_failures_total</c>, and keeps its last known drift. Nothing is written to the registry but
 /// those events.</summary>
-internal sealed partial class RouterDriftMonitor : BackgroundService, IRouterDrift
+internal sealed partial class RouterDriftMonitor : PeriodicRounds, IRouterDrift
 {
     /// <summary>At most this many changes are named in an event; the count is always there.</summary>
     private const int NamedChanges = 10;
@@ -35,6 +35,7 @@ internal sealed partial class RouterDriftMonitor : BackgroundService, IRouterDri
 
     public RouterDriftMonitor(
         IRegistry registry, IRemoteHosts hosts, IOptions<RouterOptions> options, TimeProvider time, RouterMetrics metrics, ILogger<RouterDriftMonitor> logger, IRouterRuleStore? rules = null)
+        : base(options.Value.CheckInterval, time, firstRoundAtStart: true)
     {
         _registry = registry;
         _hosts = hosts;
@@ -53,38 +54,9 @@ internal sealed partial class RouterDriftMonitor : BackgroundService, IRouterDri
 
     public RouterDriftState Of(string router) => _drift.TryGetValue(router, out var state) ? state : RouterDriftState.Unknown;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(_options.CheckInterval, _time);
-        do
-        {
-            try
-            {
-                await CheckAllAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Log.RoundFailed(_logger, e);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
+    protected override Task RoundAsync(CancellationToken cancellationToken) => CheckAllAsync(cancellationToken);
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    protected override void RoundFailed(Exception exception) => Log.RoundFailed(_logger, exception);
 
     /// <summary>One round: every checkable router at once.</summary>
     public async Task CheckAllAsync(CancellationToken cancellationToken = default)

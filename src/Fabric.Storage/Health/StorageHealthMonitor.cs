@@ -9,7 +9,6 @@ using Fabric.Remote;
 using Fabric.Remote.Commands;
 using Fabric.Storage.Exports;
 using Fabric.Storage.Jobs;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +20,7 @@ namespace Fabric.Storage.Health;
 /// <c>storage-down</c> event with the reason); when it answers again it becomes <c>ok</c> (<c>storage-up</c>) and its
 /// repair is queued: first its <c>storage-sync</c> job, then an <c>md-repair</c> job on every hardware node that is up
 /// with an <c>aoe-md</c> root whose half lives on the node's shelf (each waits for the sync).</summary>
-internal sealed partial class StorageHealthMonitor : BackgroundService, IStorageHealth
+internal sealed partial class StorageHealthMonitor : PeriodicRounds, IStorageHealth
 {
     /// <summary>The check: a command every POSIX system has, that reads and writes nothing.</summary>
     internal static readonly RemoteCommand Probe = RemoteCommand.Of("true");
@@ -37,6 +36,7 @@ internal sealed partial class StorageHealthMonitor : BackgroundService, IStorage
     private long _rounds;
 
     public StorageHealthMonitor(IRegistry registry, IRemoteHosts hosts, IJobService jobs, IOptions<StorageHealthOptions> options, TimeProvider time, StorageMetrics metrics, ILogger<StorageHealthMonitor> logger)
+        : base(options.Value.CheckInterval, time, firstRoundAtStart: true)
     {
         _registry = registry;
         _hosts = hosts;
@@ -53,40 +53,9 @@ internal sealed partial class StorageHealthMonitor : BackgroundService, IStorage
 
     public StorageNodeHealth Of(string node) => _health.TryGetValue(node, out var health) ? health : StorageNodeHealth.Unknown;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // A periodic timer keeps a tick that falls while a round still runs, so rounds follow the interval, not the interval
-        // plus the time a round takes.
-        using var timer = new PeriodicTimer(_options.CheckInterval, _time);
-        do
-        {
-            try
-            {
-                await CheckAllAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Log.RoundFailed(_logger, e);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
+    protected override Task RoundAsync(CancellationToken cancellationToken) => CheckAllAsync(cancellationToken);
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    protected override void RoundFailed(Exception exception) => Log.RoundFailed(_logger, exception);
 
     /// <summary>One round: every checkable storage node at once.</summary>
     public async Task CheckAllAsync(CancellationToken cancellationToken = default)
