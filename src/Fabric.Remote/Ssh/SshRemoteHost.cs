@@ -225,23 +225,75 @@ internal sealed partial class SshRemoteHost : IRemoteHost, IAsyncDisposable
     public async Task UploadAsync(Stream content, string remotePath, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
+        long start = content.CanSeek ? content.Position : -1;
         long sent = await PutAsync(remotePath, null, (sftp, temporary) =>
-            sftp.UploadFileAsync(content, temporary, new DirectProgress(progress), cancellationToken), cancellationToken).ConfigureAwait(false);
+            sftp.UploadFileAsync(content, temporary, new DirectProgress(progress), cancellationToken), Rewind, cancellationToken).ConfigureAwait(false);
         Log.Uploaded(_logger, Name, sent, remotePath);
+
+        bool Rewind()
+        {
+            if (start < 0)
+            {
+                return false;
+            }
+
+            content.Position = start;
+            return true;
+        }
     }
 
     public async Task WriteFileAsync(string remotePath, ReadOnlyMemory<byte> content, UnixFileMode mode = RemoteFiles.DefaultMode, CancellationToken cancellationToken = default)
     {
         using var stream = new MemoryStream(content.ToArray(), writable: false);
-        await PutAsync(remotePath, mode, (sftp, temporary) => sftp.UploadFileAsync(stream, temporary, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await PutAsync(remotePath, mode, (sftp, temporary) => sftp.UploadFileAsync(stream, temporary, cancellationToken), () =>
+        {
+            stream.Position = 0;
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes through a temporary name next to the file, sets the mode, then renames it over the file
-    /// (posix-rename@openssh.com, atomic on the server). The temporary file is removed when anything fails.</summary>
-    private async Task<long> PutAsync(string remotePath, UnixFileMode? mode, Func<SftpClient, string, Task> write, CancellationToken cancellationToken)
+    /// (posix-rename@openssh.com, atomic on the server). The temporary file is removed when anything fails. When the
+    /// pooled SFTP connection turns out to be gone (the node rebooted or dropped it while idle), it is made again and the
+    /// write tried once more from the start, if <paramref name="rewind"/> can put the content back at its beginning: the
+    /// file is only renamed into place whole, so a second try cannot leave half of it.</summary>
+    private async Task<long> PutAsync(string remotePath, UnixFileMode? mode, Func<SftpClient, string, Task> write, Func<bool> rewind, CancellationToken cancellationToken)
     {
         CheckRemotePath(remotePath);
-        var sftp = await ConnectedAsync(() => _sftp, h => _sftp = h, info => new SftpClient(info), "sftp", cancellationToken).ConfigureAwait(false);
+        for (int attempt = 1; ; attempt++)
+        {
+            var sftp = await ConnectedAsync(() => _sftp, h => _sftp = h, info => new SftpClient(info), "sftp", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await PutOnceAsync(sftp, remotePath, mode, write).ConfigureAwait(false);
+            }
+            catch (RemoteHostException e) when (e.Failure == RemoteFailure.ConnectionLost && attempt == 1 && !cancellationToken.IsCancellationRequested && rewind())
+            {
+                Log.Retrying(_logger, Name, attempt, TimeSpan.Zero, e.Message);
+                await ForgetSftpAsync(sftp).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ForgetSftpAsync(SftpClient client)
+    {
+        await _connectLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_sftp?.Client == client)
+            {
+                _sftp.Dispose();
+                _sftp = null;
+            }
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private async Task<long> PutOnceAsync(SftpClient sftp, string remotePath, UnixFileMode? mode, Func<SftpClient, string, Task> write)
+    {
         int slash = remotePath.LastIndexOf('/');
         var temporary = $"{remotePath[..(slash + 1)]}.{remotePath[(slash + 1)..]}.fabric-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
         try

@@ -412,6 +412,41 @@ public sealed class SshRemoteHostTests(SshServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task WriteFileAsync_AfterServerDroppedIdleConnection_ReconnectsAndWritesWhole()
+    {
+        // A node that rebooted (a router whose root is in RAM) resets the pooled SFTP connection at its first use.
+        await using var pool = NewPool();
+        var host = pool.For(fixture.Target);
+        var path = Path.Combine(fixture.Scratch(), "fabric.nft");
+        await host.WriteFileAsync(path, "table inet fabric {}\n"u8.ToArray());
+
+        fixture.Server.DropConnections();
+        await Task.Delay(300);
+        await host.WriteFileAsync(path, "table inet fabric { chain forward {} }\n"u8.ToArray());
+
+        Assert.Equal("table inet fabric { chain forward {} }\n", await File.ReadAllTextAsync(path));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, ".fabric.nft.fabric-*").Append(path));
+    }
+
+    [Fact]
+    public async Task UploadAsync_AfterServerDroppedIdleConnection_SeekableStreamSentAgainFromItsStart()
+    {
+        await using var pool = NewPool();
+        var host = pool.For(fixture.Target);
+        var path = Path.Combine(fixture.Scratch(), "image.img");
+        await host.WriteFileAsync(path, "old"u8.ToArray());
+        var content = new byte[256 * 1024];
+        Random.Shared.NextBytes(content);
+
+        fixture.Server.DropConnections();
+        await Task.Delay(300);
+        using var stream = new MemoryStream(content, writable: false);
+        await host.UploadAsync(stream, path);
+
+        Assert.Equal(content, await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
     public async Task RunAsync_ConnectionDroppedWhileRunning_FailsAsConnectionLostNotRetried()
     {
         await using var pool = NewPool();
