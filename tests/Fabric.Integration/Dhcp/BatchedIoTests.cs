@@ -19,7 +19,7 @@ public sealed partial class BatchedIoTests
         await lab.SetUpAsync();
         DhcpLab.Sh($"ip -n {lab.ClientNs} addr add 10.78.0.2/16 dev {DhcpLab.ClientIf}");
         await lab.StartServerAsync();
-        Assert.Contains(batched ? "(recvmmsg/sendmmsg)" : "(ReceiveFrom/SendTo)", lab.ServerLog.ToString(), StringComparison.Ordinal);
+        await AssertIoPathAsync(lab, batched);
 
         // 500 relayed clients start at once; perfdhcp retransmits what is lost until every one has its lease.
         var (exit, output, err) = await DhcpLab.RunAsync(lab.ClientNs, Long, "perfdhcp",
@@ -65,6 +65,22 @@ public sealed partial class BatchedIoTests
         {
             Assert.Equal((macs[i], "Bound"), rows[bound[$"mv{i}"]]);
         }
+    }
+
+    /// <summary>The server logs which I/O path it listens with; its logger writes in the background, so the line may
+    /// come a moment after the host said it is ready.</summary>
+    private static async Task AssertIoPathAsync(DhcpLab lab, bool batched)
+    {
+        var io = batched ? "(recvmmsg/sendmmsg)" : "(ReceiveFrom/SendTo)";
+        bool Logged()
+        {
+            lock (lab.ServerLog)
+            {
+                return lab.ServerLog.ToString().Contains(io, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.True(await DhcpLab.WaitForAsync(Logged, TimeSpan.FromSeconds(10)), $"the server did not log {io}:\n{lab.ServerLog}");
     }
 
     [GeneratedRegex(@"took \d+:\d+:\d+", RegexOptions.CultureInvariant)]
