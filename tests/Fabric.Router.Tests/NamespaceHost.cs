@@ -7,10 +7,11 @@ namespace Fabric.Router.Tests;
 
 /// <summary>Runs each command's argument list in the namespace with <c>ip netns exec</c>, as the router's SSH server
 /// would (or, with no namespace, directly on this machine); files written to the router land under the test's folder,
-/// and arguments and written files naming them are pointed there. Output lines reach <see cref="RemoteRunOptions.Output"/>.</summary>
+/// and arguments and written files naming them are pointed there. Output lines reach <see cref="RemoteRunOptions.Output"/>.
+/// Also compiled into tests/Fabric.Integration (the router filter with real traffic).</summary>
 internal sealed class NamespaceHost(string? netns, string folder) : IRemoteHost
 {
-    public SshTarget Target { get; } = new("127.0.0.1", 22, "root", Fixtures.Pin);
+    public SshTarget Target { get; } = new("127.0.0.1", 22, "root", null);
 
     public async Task<RemoteCommandResult> RunAsync(RemoteCommand command, RemoteRunOptions? options = null, CancellationToken cancellationToken = default)
     {

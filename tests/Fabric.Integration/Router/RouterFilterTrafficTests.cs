@@ -7,6 +7,7 @@ using Fabric.Remote.Commands;
 using Fabric.Remote.Hosts;
 using Fabric.Router;
 using Fabric.Router.Diff;
+using Fabric.Router.Tests;
 
 namespace Fabric.Integration.Router;
 
@@ -231,48 +232,5 @@ public sealed class RouterFilterTrafficTests : IAsyncLifetime
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(!check || process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {await error}");
         return (process.ExitCode, await output + await error);
-    }
-
-    /// <summary>Runs each command's argument list in the namespace with <c>ip netns exec</c>, as the router's SSH server
-    /// would; files written to the router land under the test's folder, and arguments and written files (the apply
-    /// script) naming them are pointed there. Output lines reach <see cref="RemoteRunOptions.Output"/>.</summary>
-    private sealed class NamespaceHost(string netns, string folder) : IRemoteHost
-    {
-        public SshTarget Target { get; } = new("127.0.0.1", 22, "root", null);
-
-        public async Task<RemoteCommandResult> RunAsync(RemoteCommand command, RemoteRunOptions? options = null, CancellationToken cancellationToken = default)
-        {
-            var arguments = command.Arguments.Select(a => a.StartsWith("/run/fabric/", StringComparison.Ordinal) ? folder + a : a);
-            var info = new ProcessStartInfo("ip", ["netns", "exec", netns, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            var started = Stopwatch.StartNew();
-            using var process = Process.Start(info)!;
-            var output = ReadLinesAsync(process.StandardOutput, RemoteStream.StandardOutput);
-            var error = ReadLinesAsync(process.StandardError, RemoteStream.StandardError);
-            await process.WaitForExitAsync(cancellationToken);
-            return new RemoteCommandResult(command, Target.ToString(), process.ExitCode, null, await output, await error, started.Elapsed);
-
-            async Task<string> ReadLinesAsync(StreamReader reader, RemoteStream stream)
-            {
-                var all = new System.Text.StringBuilder();
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
-                {
-                    all.Append(line).Append('\n');
-                    options?.Output?.Invoke(new RemoteOutputLine(stream, line));
-                }
-
-                return all.ToString();
-            }
-        }
-
-        public Task UploadAsync(Stream content, string remotePath, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException("the router is sent no uploads");
-
-        public async Task WriteFileAsync(string remotePath, ReadOnlyMemory<byte> content, UnixFileMode mode = RemoteFiles.DefaultMode, CancellationToken cancellationToken = default)
-        {
-            var path = folder + remotePath;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var text = System.Text.Encoding.UTF8.GetString(content.Span).Replace(" /run/fabric/", $" {folder}/run/fabric/", StringComparison.Ordinal);
-            await File.WriteAllTextAsync(path, text, cancellationToken);
-        }
     }
 }
