@@ -181,6 +181,7 @@ cli_lines() { # fabric ARGS: the command line's output, each line prefixed; fail
 	return "$rc"
 }
 instance_field() { api GET "/api/v1/instances/$1" | json "d.get('$2') or ''"; }
+instance_state() { api GET "/api/v1/instances/$1" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'; } # (no python: polled often)
 console_of() { cli_raw instance console "$1" 2>/dev/null | tr -d '\r' || true; }
 last_uptime() { console_of "$1" | { grep -a '^guest: uptime ' || true; } | tail -1 | awk '{print $3}'; }
 apply_jobs() { # the router's router-apply jobs: "ALL UNFINISHED"
@@ -294,7 +295,7 @@ router_ssh "ip addr add $uplink_ip/24 dev eth2 && ip link set eth2 up" || finish
 # after it, and no router-apply job is queued.
 [ "$(instance_field web100 hypervisor)" = hv0 ] && [ -n "$(qemu_on "$hv0" web100)" ] || finish failed "web100 does not run on hv0 before the migration"
 ping_ok "$out" "$web100_ip" || finish failed "the outside host cannot ping web100 after the router's reboot"
-ip netns exec "$out" ping -D -O -i 0.1 -W 1 "$web100_ip" > "$work/ping.log" 2>&1 &
+ip netns exec "$out" ping -D -O -i 0.1 -W 1 "$web100_ip" > "$log_dir/ping.log" 2>&1 &
 ping_pid=$!
 pids+=("$ping_pid")
 sleep 3
@@ -302,40 +303,55 @@ before=$(last_uptime web100)
 read -r applies_before _ <<<"$(apply_jobs)"
 say "operator: fabric instance migrate web100 --target hv1 --wait (guest uptime ${before:-?} s, the outside host pinging 10/s)"
 t_mig=$(date +%s.%N)
-cli_raw instance migrate web100 --target hv1 --wait > "$work/migrate.out" 2>&1 &
+cli_raw instance migrate web100 --target hv1 --wait > "$log_dir/migrate.out" 2>&1 &
 mig_pid=$!
 pids+=("$mig_pid")
 # The plan read while the instance is migrating: through the API (the command line's start-up would take the CPU the
 # migration and the pings need on this machine).
 state=
 for _ in $(seq 1 300); do
-	state=$(instance_field web100 state 2>/dev/null || true)
+	state=$(instance_state web100 2>/dev/null || true)
 	[ "$state" = migrating ] && break
 	kill -0 "$mig_pid" 2>/dev/null || break
 	sleep 0.2
 done
-[ "$state" = migrating ] || finish failed "web100 was never seen migrating (state ${state:-?}): $(tail -3 "$work/migrate.out" | tr '\n' ' ')"
+[ "$state" = migrating ] || finish failed "web100 was never seen migrating (state ${state:-?}): $(tail -3 "$log_dir/migrate.out" | tr '\n' ' ')"
+t_p0=$(date +%s.%N)
 n_during=$(api GET "/api/v1/routers/$router/plan" | json 'len(d["changes"])') || finish failed "reading the router's plan during the migration"
-state_after_plan=$(instance_field web100 state 2>/dev/null || true)
+t_p1=$(date +%s.%N)
+state_after_plan=$(instance_state web100 2>/dev/null || true)
 echo "lab: router plan during migration: $n_during changes"
 say "the plan was read while web100 was migrating (state $state_after_plan when it came back)"
 mig_rc=0
 wait "$mig_pid" || mig_rc=$?
 t_back=$(date +%s.%N)
-sed 's/^/lab:   /' "$work/migrate.out"
-[ "$mig_rc" = 0 ] || finish failed "the migration failed: $(grep -a 'log \|error' "$work/migrate.out" | tail -2 | tr '\n' ' ')"
+sed 's/^/lab:   /' "$log_dir/migrate.out"
+[ "$mig_rc" = 0 ] || finish failed "the migration failed: $(grep -a 'log \|error' "$log_dir/migrate.out" | tail -2 | tr '\n' ' ')"
 echo "lab: migration wall-ms $(awk -v a="$t_mig" -v b="$t_back" 'BEGIN {printf "%d", (b - a) * 1000}')"
 sleep 3
 kill -INT "$ping_pid" 2>/dev/null || true
 wait "$ping_pid" 2>/dev/null || true
-sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$work/ping.log")
-got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$work/ping.log")
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$log_dir/ping.log")
+got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$log_dir/ping.log")
 lost=$((${sent:-0} - ${got:-0}))
 echo "lab: migration lost $lost of ${sent:-0} pings"
-{ grep -a 'no answer yet' "$work/ping.log" || true; } | sed 's/^\[\([0-9.]*\)\].*icmp_seq=\([0-9]*\).*/\1 \2/' | while read -r at seq; do
-	say "no answer yet to icmp_seq=$seq sent $(awk -v a="$at" -v b="$t_back" 'BEGIN {printf "%+.2f", a - b}') s from the migrate command's return"
+# Which pings went unanswered or late (ping -O says "no answer yet" when the next one leaves), and which never got a
+# reply, against the moment the job logged the migration completed (polled every 200 ms), else the command's return.
+job=$(sed -n 's/^job \([0-9]*\) .*/\1/p' "$log_dir/migrate.out" | head -1)
+t_done=$(api GET "/api/v1/jobs/$job" 2>/dev/null | python3 -c '
+import datetime, json, re, sys
+log = [l for l in (json.load(sys.stdin).get("log") or []) if "migration completed" in l["line"]]
+print(datetime.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", log[-1]["at"])).timestamp() if log else "")' 2>/dev/null || true)
+from="the job's \"migration completed\""
+[ -n "$t_done" ] || { t_done=$t_back; from="the migrate command's return"; }
+{ grep -a 'no answer yet' "$log_dir/ping.log" || true; } | sed 's/^\[\([0-9.]*\)\].*icmp_seq=\([0-9]*\).*/\1 \2/' | while read -r at seq; do
+	say "no answer yet to icmp_seq=$seq sent $(awk -v a="$at" -v b="$t_done" 'BEGIN {printf "%+.2f", a - b}') s from $from"
 done
-figures=$(grep -a 'runs on hv1: total' "$work/migrate.out" | tail -1 || true)
+never=$(awk -v n="${sent:-0}" '/bytes from/ && match($0, /icmp_seq=[0-9]+/) {got[substr($0, RSTART + 9, RLENGTH - 9)] = 1}
+	END {for (i = 1; i <= n; i++) if (!(i in got)) printf "%d ", i}' "$log_dir/ping.log")
+[ -z "$never" ] || say "never answered: icmp_seq $never"
+say "the plan during the migration was read from $(awk -v a="$t_p0" -v b="$t_done" 'BEGIN {printf "%+.2f", a - b}') to $(awk -v a="$t_p1" -v b="$t_done" 'BEGIN {printf "%+.2f", a - b}') s from $from"
+figures=$(grep -a 'runs on hv1: total' "$log_dir/migrate.out" | tail -1 || true)
 total=$(echo "$figures" | sed -n 's/.*total \([0-9]*\) ms.*/\1/p')
 down=$(echo "$figures" | sed -n 's/.*downtime \([0-9]*\) ms.*/\1/p')
 echo "lab: migration total-ms ${total:-?} downtime-ms ${down:-?}"
