@@ -219,6 +219,7 @@ until ip netns exec "$out" ping -c 1 -W 1 "$web100_ip" >/dev/null 2>&1; do
 	sleep 0.2
 done
 echo "lab: router instance create -> first outside ping $(awk -v a="$t_create" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+say "load average $(cut -d' ' -f1-3 /proc/loadavg) (the machine's, for the figure above)"
 say "web100's console: $(console_of web100 | grep -a 'guest: booted\|guest: .* has ' | tr '\n' ';')"
 # The automatic apply its creation queued (the source set of VLAN 100 now holds web100) has ended: the plan is empty.
 for _ in $(seq 1 "$timeout"); do
