@@ -4,14 +4,20 @@
 # Open vSwitch on the userspace datapath, the trunk hub for VLANs 100 and 200), the appliance (eth0 on the management
 # network, eth1 an access port of VLAN 100: Fabric's DHCP serves the instances' network there), two hypervisors hv0 and
 # hv1 (eth0 on the management network; each its own sshd with its own host key, pinned in the registry, whose sessions
-# reach that namespace's OVS through SetEnv OVS_RUNDIR; an OVS bridge br0 whose uplink is a trunk to the switch), and a
-# pinger on VLAN 100. The hypervisors are registered as hardware nodes with their capacity and the labels
-# fabric.instances/switch=ovs and fabric.instances/accelerator=tcg. An instance's disk is a copy of
-# images/guest.img (netboot/build): its absolute path is the instance's diskVolume, opened by path on both hypervisors.
+# reach that namespace's OVS through SetEnv OVS_RUNDIR; an OVS bridge br0 whose uplink is a trunk to the switch), two
+# storage hosts st0 and st1 (eth0 on the management network, each its own sshd with its own host key), and a pinger on
+# VLAN 100. The storage hosts are registered as storage nodes stor0 and stor1 of pair `lab` (shelves 0 and 1), each
+# with its storagePath and imagePath a folder of its own under the lab's work folder, and the lab pushes
+# images/guest.img (netboot/build) to the pair as image `guest` with `fabric image push`. The hypervisors are registered
+# as hardware nodes with their capacity and the labels fabric.instances/switch=ovs, fabric.instances/accelerator=tcg and
+# fabric.instances/disk=path. Every instance is created with `--image guest --pair lab`: Fabric makes its disk, volume
+# NAME-disk, on both storage hosts (a copy of the image on each, exported over AoE by the vblade Fabric starts there),
+# and both hypervisors open stor0's volume file by path (network namespaces share one file system, and the host kernel
+# has no AoE driver; in production a hypervisor opens /dev/etherd/eS.N or an md RAID1 over both halves).
 # The guest takes its registered address from Fabric's DHCP and prints `guest: uptime N` on its console every second.
 #
 # usage: netboot/lab --scenario migrate [options]
-#   --check migrate|no-memory|kill-target|evacuate|launch
+#   --check migrate|no-memory|kill-target|evacuate|launch|purge
 #       migrate (default): create vm1 on hv0, ping it 10 times a second, live-migrate it to hv1; print
 #         `lab: migration lost N of M pings` and `lab: migration total-ms X downtime-ms Y` (QMP's figures, from the job);
 #         succeed when it answers from hv1, no qemu is left on hv0, its uptime kept counting and N <= 1
@@ -20,6 +26,11 @@
 #         with the reason, the instance keeps running and answering on hv0
 #       evacuate: three instances on hv0, `fabric node evacuate hv0`: all run and answer on hv1, none left on hv0
 #       launch: --count instances created at once; prints `lab: launch N instances answer ping after S s`
+#       purge: create vm1, `fabric instance stop vm1 --wait`, `fabric instance rm vm1 --purge-volume`: the volume-remove
+#         job succeeds, vm1-disk's file is gone from both storage hosts (and no vblade exports it), `fabric volume list`
+#         no longer shows it
+#   Each check prints `lab: instance disk NAME-disk on pair lab (PATH)` for its instances: PATH is the volume file that
+#   the instance's qemu was found to open.
 #   --memory MIB        each guest's memory (default 128)
 #   --count N           (launch) how many instances (default 10)
 #   --downtime-ms MS    the appliance's Fabric:Instances:MigrationDowntimeMs (default: its own, 50)
@@ -48,14 +59,14 @@ while (($#)); do
 	esac
 	shift
 done
-case "$check" in migrate | no-memory | kill-target | evacuate | launch) ;; *)
-	echo "netboot/lab --scenario migrate: --check migrate|no-memory|kill-target|evacuate|launch" >&2; exit 64 ;;
+case "$check" in migrate | no-memory | kill-target | evacuate | launch | purge) ;; *)
+	echo "netboot/lab --scenario migrate: --check migrate|no-memory|kill-target|evacuate|launch|purge" >&2; exit 64 ;;
 esac
 if ! [[ $memory =~ ^[0-9]+$ ]] || [ "$memory" -lt 64 ]; then echo "netboot/lab --scenario migrate: --memory is MiB, at least 64" >&2; exit 64; fi
 if ! [[ $count =~ ^[0-9]+$ ]] || [ "$count" -lt 1 ] || [ "$count" -gt 40 ]; then echo "netboot/lab --scenario migrate: --count is 1-40" >&2; exit 64; fi
 [ "$(id -u)" = 0 ] || { echo "netboot/lab: needs root (network namespaces)" >&2; exit 1; }
-for tool in ovs-vsctl ovsdb-server ovs-vswitchd qemu-system-x86_64 socat ethtool sshd ping; do
-	command -v "$tool" >/dev/null || { echo "netboot/lab: $tool is missing (packages: openvswitch-switch qemu-system-x86 socat ethtool openssh-server iputils-ping)" >&2; exit 1; }
+for tool in ovs-vsctl ovsdb-server ovs-vswitchd qemu-system-x86_64 socat ethtool sshd ping vblade; do
+	command -v "$tool" >/dev/null || { echo "netboot/lab: $tool is missing (packages: openvswitch-switch qemu-system-x86 socat ethtool openssh-server iputils-ping vblade)" >&2; exit 1; }
 done
 
 t0=$(date +%s.%N)
@@ -72,7 +83,7 @@ boot_dir=$(cd "$boot_dir" && pwd)
 
 id=$(printf '%04x' $((RANDOM % 65536)))
 p=fmg-$id
-sw=$p-sw cfg=$p-cfg hv0=$p-hv0 hv1=$p-hv1 pinger=$p-ping
+sw=$p-sw cfg=$p-cfg hv0=$p-hv0 hv1=$p-hv1 st0=$p-st0 st1=$p-st1 pinger=$p-ping
 work=$(mktemp -d "/tmp/fabric-mig-$id.XXXX")
 [ -n "$log_dir" ] || log_dir=$work/logs
 mkdir -p "$log_dir"
@@ -101,7 +112,8 @@ teardown() {
 	done
 	for f in "$work"/ovs-*/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
 	wait 2>/dev/null || true
-	rm -rf "$work/disks" "$work/data"
+	# The volumes and images Fabric made on the storage hosts (their sshd folders, host keys and logs stay with the logs).
+	rm -rf "$work/data" "$work"/stor*/volumes "$work"/stor*/images
 	[ "$log_dir" = "$work/logs" ] || rm -rf "$work"
 	exit "$rc"
 }
@@ -135,7 +147,7 @@ finish() {
 
 # --- namespaces and wires.
 ns_add() { ip netns add "$1"; namespaces+=("$1"); ip -n "$1" link set lo up; }
-for n in "$sw" "$cfg" "$hv0" "$hv1" "$pinger"; do ns_add "$n"; done
+for n in "$sw" "$cfg" "$hv0" "$hv1" "$st0" "$st1" "$pinger"; do ns_add "$n"; done
 ip -n "$sw" link add br0 type bridge
 ip -n "$sw" link set br0 type bridge stp_state 0 forward_delay 0 2>/dev/null || true
 ip -n "$sw" link set br0 up
@@ -179,6 +191,8 @@ net=10.99.0 vnet=10.100.0
 mgmt "$cfg" "$net.1"
 mgmt "$hv0" "$net.20"
 mgmt "$hv1" "$net.21"
+mgmt "$st0" "$net.2"
+mgmt "$st1" "$net.3"
 ovs sw "$sw" trunk
 ovs hv0 "$hv0" br0
 ovs hv1 "$hv1" br0
@@ -192,7 +206,7 @@ for h in hv0 hv1; do
 done
 access "$cfg" eth1 "$vnet.1" a-cfg
 access "$pinger" eth0 "$vnet.50" a-ping
-say "management $net.0/24 (appliance $net.1, hv0 $net.20, hv1 $net.21); VLAN 100 $vnet.0/24 (appliance $vnet.1, pinger $vnet.50) over OVS trunks"
+say "management $net.0/24 (appliance $net.1, st0 $net.2, st1 $net.3, hv0 $net.20, hv1 $net.21); VLAN 100 $vnet.0/24 (appliance $vnet.1, pinger $vnet.50) over OVS trunks"
 
 # --- the appliance.
 dll=$repo/src/Fabric.Appliance/bin/Release/net10.0/fabric-appliance.dll
@@ -261,13 +275,15 @@ if ! fabric ssh-key > "$work/fabric.pub" 2>"$work/ssh-key.err" || ! grep -q '^[a
 	finish error "fabric ssh-key: $(head -c 300 "$work/ssh-key.err")"
 fi
 
-# --- the hypervisors: sshd per namespace, in its own mount namespace with a private /run (so /run/fabric/instances
-# belongs to that hypervisor alone); its sessions get OVS_RUNDIR, so Fabric's ovs-vsctl reaches that namespace's OVS.
+# --- sshd per host namespace (hypervisors and storage hosts), in its own mount namespace with a private /run (so
+# /run/fabric belongs to that host alone: a hypervisor's instances, a storage host's vblade pid files); a hypervisor's
+# sessions get OVS_RUNDIR, so Fabric's ovs-vsctl reaches that namespace's OVS. Root logs in with Fabric's key only.
 start_sshd() { # NAME NS IP
-	local d=$work/$1 o=$work/ovs-$1
+	local d=$work/$1 o=$work/ovs-$1 ovs_env=
 	mkdir -p "$d"
 	cp "$work/fabric.pub" "$d/authorized_keys"
 	ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$d/ssh_host_ed25519_key"
+	[ -d "$o" ] && ovs_env="SetEnv OVS_RUNDIR=$o OVS_LOGDIR=$o OVS_DBDIR=$o"
 	cat > "$d/sshd_config" <<-EOF
 	ListenAddress $3
 	Port 22
@@ -283,7 +299,8 @@ start_sshd() { # NAME NS IP
 	MaxStartups 100:30:200
 	MaxSessions 100
 	ClientAliveInterval 10
-	SetEnv OVS_RUNDIR=$o OVS_LOGDIR=$o OVS_DBDIR=$o
+	Subsystem sftp internal-sftp
+	$ovs_env
 	LogLevel INFO
 	EOF
 	ip netns exec "$2" unshare -m --propagation private sh -c "
@@ -295,6 +312,24 @@ start_sshd() { # NAME NS IP
 		sleep 0.1
 	done 2>/dev/null
 }
+host_key_of() { cut -d' ' -f1,2 "$work/$1/ssh_host_ed25519_key.pub"; }
+mac_of() { ip -n "$1" -o link show eth0 | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/'; }
+
+# --- the storage pair: storage nodes stor0 and stor1 of pair `lab`. Their volume and image folders are under the lab's
+# work folder, not /srv/fabric: the hypervisors (other namespaces, one file system) open stor0's volume files by path.
+for s in 0 1; do
+	ns=$p-st$s ip=$net.$((2 + s))
+	start_sshd "stor$s" "$ns" "$ip"
+	say "operator: fabric node add stor$s --role storage --ip $ip --shelf $s --pair lab --ssh-host-key ... --storage-path $work/stor$s/volumes --image-path $work/stor$s/images"
+	cli node add "stor$s" --mac "$(mac_of "$ns")" --role storage --ip "$ip" --network lab --shelf "$s" --pair lab \
+		--ssh-host-key "$(host_key_of "stor$s")" --storage-path "$work/stor$s/volumes" --image-path "$work/stor$s/images" ||
+		finish error "registering storage node stor$s"
+done
+say "operator: fabric image push guest --file $boot_dir/images/guest.img --pair lab --wait"
+t_push=$(date +%s.%N)
+cli image push guest --file "$boot_dir/images/guest.img" --pair lab --wait || finish error "pushing image guest to pair lab"
+say "image guest on stor0 and stor1 after $(since "$t_push")s"
+
 hv_memory=4096
 [ "$check" = launch ] && hv_memory=$((count * memory + 1024))
 for h in hv0 hv1; do
@@ -304,28 +339,45 @@ for h in hv0 hv1; do
 	mem=$hv_memory
 	# no-memory: hv1 cannot take the instance.
 	[ "$check" = no-memory ] && [ "$h" = hv1 ] && mem=$((memory / 2))
-	hmac=$(ip -n "$ns" -o link show eth0 | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
-	say "operator: fabric node add $h --role hardware --ip $ip --cpu-cores 2 --memory-mib $mem --ssh-host-key ... --label fabric.instances/switch=ovs --label fabric.instances/accelerator=tcg"
-	cli node add "$h" --mac "$hmac" --role hardware --ip "$ip" --network lab --cpu-cores 2 --memory-mib "$mem" \
-		--ssh-host-key "$(cut -d' ' -f1,2 "$work/$h/ssh_host_ed25519_key.pub")" \
-		--label fabric.instances/switch=ovs --label fabric.instances/accelerator=tcg --label fabric.instances/cpu-model=qemu64 ||
+	say "operator: fabric node add $h --role hardware --ip $ip --cpu-cores 2 --memory-mib $mem --ssh-host-key ... --label fabric.instances/switch=ovs --label fabric.instances/accelerator=tcg --label fabric.instances/disk=path"
+	cli node add "$h" --mac "$(mac_of "$ns")" --role hardware --ip "$ip" --network lab --cpu-cores 2 --memory-mib "$mem" \
+		--ssh-host-key "$(host_key_of "$h")" \
+		--label fabric.instances/switch=ovs --label fabric.instances/accelerator=tcg --label fabric.instances/cpu-model=qemu64 \
+		--label fabric.instances/disk=path ||
 		finish error "registering hypervisor $h"
 done
 
 # --- helpers over instances.
-mkdir -p "$work/disks"
-disk_of() { echo "$work/disks/$1.img"; }
 ip_of() { echo "$vnet.$((10 + $1))"; } # instance number -> its address
-create() { # NAME N [HV] [--wait]: a copy of the guest image as its disk, then `fabric instance create`
-	local disk hv_opt=()
-	disk=$(disk_of "$1")
-	cp --sparse=always "$boot_dir/images/guest.img" "$disk"
+create() { # NAME N [HV] [--wait]: `fabric instance create` with its disk made from image guest on pair lab
+	local hv_opt=()
 	[ -n "${3:-}" ] && hv_opt=(--hypervisor "$3")
-	say "operator: fabric instance create $1 --vcpus 1 --memory-mib $memory --disk-volume $disk --image guest --network v100 --ip $(ip_of "$2") ${hv_opt[*]} ${4:-}"
-	cli instance create "$1" --vcpus 1 --memory-mib "$memory" --disk-volume "$disk" --image guest --network v100 --ip "$(ip_of "$2")" \
+	say "operator: fabric instance create $1 --vcpus 1 --memory-mib $memory --image guest --pair lab --network v100 --ip $(ip_of "$2") ${hv_opt[*]} ${4:-}"
+	cli instance create "$1" --vcpus 1 --memory-mib "$memory" --image guest --pair lab --network v100 --ip "$(ip_of "$2")" \
 		"${hv_opt[@]}" ${4:+"$4"}
 }
 field() { api GET "/api/v1/instances/$1" | json "d.get('$2') or ''"; }
+# volume_file VOLUME NODE: the file of VOLUME's copy on storage node NODE, as the registry has it (empty when none).
+volume_file() {
+	api GET /api/v1/volumes | json "next((c['backingPath'] for v in d if v['name'] == '$1' for c in v.get('copies') or [] if c['node'] == '$2'), '')"
+}
+# qemu_opens NS NAME FILE: instance NAME's qemu in hypervisor namespace NS has FILE as its disk.
+qemu_opens() {
+	local pid
+	pid=$(qemu_on "$1" "$2")
+	[ -n "$pid" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -q "^file=$3,"
+}
+# disk_line NAME: prints `lab: instance disk NAME-disk on pair lab (PATH)`, PATH stor0's copy of the instance's volume;
+# fails unless the registry has that volume on both storage hosts, both files exist, and the instance's qemu opens PATH.
+disk_line() {
+	local a b hv
+	[ "$(field "$1" diskVolume)" = "$1-disk" ] || { say "$1's diskVolume is '$(field "$1" diskVolume)', not $1-disk"; return 1; }
+	a=$(volume_file "$1-disk" stor0) b=$(volume_file "$1-disk" stor1)
+	if [ -z "$a" ] || [ ! -f "$a" ] || [ -z "$b" ] || [ ! -f "$b" ]; then say "$1-disk: no file on stor0 ('$a') or stor1 ('$b')"; return 1; fi
+	hv=$(field "$1" hypervisor)
+	qemu_opens "$p-$hv" "$1" "$a" || { say "$1's qemu on $hv does not open $a"; return 1; }
+	echo "lab: instance disk $1-disk on pair lab ($a)"
+}
 # qemu_on NS NAME: the pid of instance NAME's qemu in hypervisor namespace NS, if any.
 qemu_on() {
 	local pid
@@ -352,11 +404,13 @@ job_of() { sed -n 's/^lab:   job \([0-9]*\) .*/\1/p' | head -1; }
 
 # --- the checks.
 case "$check" in
-migrate | no-memory | kill-target)
+migrate | no-memory | kill-target | purge)
 	create vm1 0 hv0 --wait || finish failed "creating vm1"
 	ip1=$(ip_of 0)
 	wait_ping "$ip1" "$timeout" || finish failed "vm1 never answered ping at $ip1; console: $(console vm1 | tail -3 | tr '\n' '|')"
 	say "vm1 answers ping at $ip1 on $(field vm1 hypervisor) ($(console vm1 | grep -a 'has ' | tail -1))"
+	disk_line vm1 || finish failed "vm1's disk is not the volume vm1-disk of pair lab"
+	disk1=$(volume_file vm1-disk stor0)
 	;;
 esac
 
@@ -375,10 +429,21 @@ migrate)
 	sleep 3
 	kill -INT "$ping_pid" 2>/dev/null || true
 	wait "$ping_pid" 2>/dev/null || true
+	# The pinger is stopped by SIGINT, which ends it at once: the replies to its last pings may still be on their way (on a
+	# busy machine a TCG guest takes a while to answer), and ping counts them lost. So its last second (ten pings at -i
+	# 0.1, or more time when it fell behind) is left out of both counts, like raw-qmp's `ping -c` that waits -W 1 for its
+	# last reply; every earlier ping counts, answered when any reply to it arrived (a late one too, as ping counts it).
 	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$work/ping.log")
-	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$work/ping.log")
-	lost=$((sent - got))
-	echo "lab: migration lost $lost of $sent pings"
+	counted=$((sent > 10 ? sent - 10 : 0))
+	got=$({ grep -a ' bytes from ' "$work/ping.log" || true; } | sed -n 's/.* icmp_seq=\([0-9]*\) .*/\1/p' | sort -un | awk -v n="$counted" '$1 <= n' | wc -l)
+	lost=$((counted - got))
+	say "the pinger sent $sent pings; the last $((sent - counted)), still in flight when it was stopped, are not counted"
+	echo "lab: migration lost $lost of $counted pings"
+	if [ "$lost" -gt 0 ]; then
+		say "no reply at all to icmp_seq $({ grep -a ' bytes from ' "$work/ping.log" || true; } | sed -n 's/.* icmp_seq=\([0-9]*\) .*/\1/p' | sort -un |
+			awk -v n="$counted" '{seen[$1] = 1} END {for (i = 1; i <= n; i++) if (!(i in seen)) printf "%d ", i}')"
+	fi
+	sent=$counted
 	# Which pings went unanswered (or late: ping -O says "no answer yet" when the next one leaves), against the moment
 	# the job logged the migration completed (polled every 200 ms), else the migrate command's return.
 	job=$(job_of < "$work/migrate.out")
@@ -399,6 +464,8 @@ print(datetime.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", log[-1]["at
 	boots=$(console vm1 | grep -ac 'guest: booted' || true)
 	say "guest uptime ${before:-?} s before, ${after:-?} s after on hv1; ${boots} boot lines in hv1's console"
 	running_on vm1 hv1 || finish failed "vm1 is not running on hv1 alone (state $(field vm1 state), hypervisor $(field vm1 hypervisor), qemu on hv0: $(qemu_on "$hv0" vm1), on hv1: $(qemu_on "$hv1" vm1))"
+	qemu_opens "$hv1" vm1 "$disk1" || finish failed "vm1's qemu on hv1 does not open its volume file $disk1"
+	say "vm1's qemu on hv1 opens the same volume file, $disk1"
 	answers "$ip1" || finish failed "vm1 does not answer ping after the migration"
 	if [ -z "$before" ] || [ -z "$after" ] || ! awk -v a="$before" -v b="$after" 'BEGIN {exit !(b > a)}' || [ "$boots" != 0 ]; then
 		finish failed "the guest's uptime did not keep counting (${before:-?} -> ${after:-?}, $boots boots)"
@@ -452,10 +519,12 @@ evacuate)
 		wait_ping "$(ip_of "$i")" "$timeout" || finish failed "vm$i never answered ping at $(ip_of "$i"); console: $(console "vm$i" | tail -3 | tr '\n' '|')"
 	done
 	say "vm1, vm2 and vm3 answer ping on hv0"
+	for i in 1 2 3; do disk_line "vm$i" || finish failed "vm$i's disk is not the volume vm$i-disk of pair lab"; done
 	say "operator: fabric node evacuate hv0 --wait"
 	cli node evacuate hv0 --wait | tee "$work/evacuate.out" || finish failed "the evacuation failed: $(tail -3 "$work/evacuate.out" | tr '\n' ' ')"
 	for i in 1 2 3; do
 		running_on "vm$i" hv1 || finish failed "vm$i is not running on hv1 alone (state $(field "vm$i" state), hypervisor $(field "vm$i" hypervisor))"
+		qemu_opens "$hv1" "vm$i" "$(volume_file "vm$i-disk" stor0)" || finish failed "vm$i's qemu on hv1 does not open its volume file"
 		answers "$(ip_of "$i")" || finish failed "vm$i does not answer ping on hv1"
 	done
 	[ "$(api GET /api/v1/nodes/hv0 | json "d.get('labels', {}).get('fabric.instances/cordoned', '')")" = true ] ||
@@ -483,8 +552,38 @@ launch)
 		sleep 0.5
 	done
 	took=$(since "$t_launch")
+	for i in $(seq 1 "$count"); do disk_line "vm$i" || finish failed "vm$i's disk is not the volume vm$i-disk of pair lab"; done
 	on0=$(api GET /api/v1/instances | json "sum(1 for i in d if i.get('hypervisor') == 'hv0')")
 	echo "lab: launch $count instances answer ping after $took s"
 	finish ok "$count instances ($memory MiB) launched at once answer ping after ${took}s ($on0 on hv0, $((count - on0)) on hv1)"
+	;;
+purge)
+	disk_b=$(volume_file vm1-disk stor1)
+	say "operator: fabric instance stop vm1 --wait (the guest ignores ACPI power-off: qemu is quit after the stop's timeout)"
+	cli instance stop vm1 --wait > "$work/stop.out" || { cat "$work/stop.out"; finish failed "stopping vm1"; }
+	tail -1 "$work/stop.out"
+	[ "$(field vm1 state)" = stopped ] || finish failed "vm1 is $(field vm1 state) after the stop, not stopped"
+	[ -z "$(qemu_on "$hv0" vm1)" ] || finish failed "vm1's qemu still runs on hv0 after the stop"
+	say "operator: fabric instance rm vm1 --purge-volume"
+	out=$(cli instance rm vm1 --purge-volume) || finish failed "fabric instance rm vm1 --purge-volume refused: $out"
+	echo "$out"
+	job=$(echo "$out" | sed -n 's/.* job \([0-9]*\) queued.*/\1/p' | head -1)
+	[ -n "$job" ] || finish error "no job id in: $out"
+	say "operator: fabric job watch $job"
+	cli job watch "$job" > "$work/purge.out" || { cat "$work/purge.out"; finish failed "the volume-remove job $job failed: $(api GET "/api/v1/jobs/$job" | json "d.get('error') or ''")"; }
+	tail -1 "$work/purge.out"
+	fabric instance show vm1 > /dev/null 2>&1 && finish failed "fabric instance show vm1 still finds it"
+	left=
+	for f in "$disk1" "$disk_b"; do [ -e "$f" ] && left="$left $f"; done
+	[ -z "$left" ] || finish failed "the volume file is still there:$left"
+	for n in "$st0" "$st1"; do
+		for pid in $(ip netns pids "$n" 2>/dev/null); do
+			tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q "vm1-disk" && finish failed "a process on $n still serves vm1-disk: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
+		done
+	done
+	fabric volume list > "$work/volumes.out" 2>&1 || finish error "fabric volume list: $(cat "$work/volumes.out")"
+	grep -qw 'vm1-disk' "$work/volumes.out" && finish failed "fabric volume list still shows vm1-disk: $(grep -w vm1-disk "$work/volumes.out")"
+	echo "lab: purge vm1-disk gone from stor0 ($disk1) and stor1 ($disk_b); fabric volume list does not show it"
+	finish ok "vm1 stopped and removed with --purge-volume: job $job removed vm1-disk from both storage hosts"
 	;;
 esac

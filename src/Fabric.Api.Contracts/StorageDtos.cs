@@ -1,7 +1,8 @@
 namespace Fabric.Api.Contracts;
 
 /// <summary>A root image held by both storage nodes of a pair. <see cref="Format"/> is <c>ext4</c> (a file system image,
-/// for AoE volumes) or <c>tar</c> (a root tree, for NFS roots), detected by the appliance from the upload's first bytes.</summary>
+/// for AoE volumes and roots), <c>disk</c> (a disk image with a boot sector, for instances' disks) or <c>tar</c> (a root
+/// tree, for NFS roots), detected by the appliance from the upload's first bytes.</summary>
 public sealed record ImageDto(string Name, string Pair, long SizeBytes, string Sha256, DateTimeOffset PushedAt, string Format = "ext4");
 
 /// <summary>One copy of a volume: the storage node, its AoE target and its file.</summary>

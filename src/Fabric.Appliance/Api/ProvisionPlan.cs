@@ -79,6 +79,10 @@ internal sealed record ProvisionPlan(string? Pair, string? Image)
         {
             errors.Add(new FieldError("provision.image", $"pair '{plan.Pair}' has no image '{plan.Image}' (fabric image push {plan.Image} --file F --pair {plan.Pair})"));
         }
+        else if (image is not null && StorageJobs.RootImageProblem(image) is { } rootImageProblem)
+        {
+            errors.Add(new FieldError("provision.image", rootImageProblem));
+        }
 
         if (errors.Count > 0)
         {

@@ -93,7 +93,7 @@ internal static class StorageEndpoints
             if (format is null)
             {
                 File.Delete(partial);
-                return Problems.Field(400, "body", $"the image is neither an ext4 file system image (magic 0xEF53 at byte {ImageFormats.Ext4MagicOffset}) nor a tar (\"ustar\" at byte {ImageFormats.TarMagicOffset})");
+                return Problems.Field(400, "body", $"the image is neither an ext4 file system image (magic 0xEF53 at byte {ImageFormats.Ext4MagicOffset}), a disk image (boot signature 0x55AA at byte {ImageFormats.BootSignatureOffset}) nor a tar (\"ustar\" at byte {ImageFormats.TarMagicOffset})");
             }
 
             File.Move(partial, file, overwrite: true);
@@ -202,9 +202,9 @@ internal static class StorageEndpoints
             {
                 errors.Add(new FieldError("image", $"pair '{request.Pair}' has no image '{request.Image}' (fabric image list)"));
             }
-            else if (image is not null && image.Format != ImageFormat.Ext4)
+            else if (image is not null && !image.Format.MakesVolumes())
             {
-                errors.Add(new FieldError("image", $"image '{image.Name}' is a {image.Format.ToWire()} image (an NFS root); a volume is made from an ext4 image"));
+                errors.Add(new FieldError("image", $"image '{image.Name}' is a {image.Format.ToWire()} image (an NFS root); a volume is made from an ext4 or disk image"));
             }
             else if (image is not null && request.SizeBytes < image.SizeBytes)
             {

@@ -19,7 +19,7 @@ internal static class ImageCommands
     private static Command Push(CliEnvironment environment)
     {
         var name = new Argument<string>("name") { Description = "Image name (letters, digits, '-', '_', '.')" };
-        var file = new Option<string>("--file", "-f") { Description = "The image file: an ext4 file system image (AoE roots and volumes) or a tar of a root tree (NFS roots); the appliance tells which from its first bytes", Required = true };
+        var file = new Option<string>("--file", "-f") { Description = "The image file: an ext4 file system image (AoE roots and volumes), a disk image with a boot sector (instances' disks) or a tar of a root tree (NFS roots); the appliance tells which from its first bytes", Required = true };
         var pair = new Option<string>("--pair", "-p") { Description = "The storage pair to copy it to (both nodes)", Required = true };
         var wait = JobWatch.WaitOption();
         var output = CliApp.OutputOption();

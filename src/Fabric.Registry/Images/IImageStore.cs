@@ -6,15 +6,19 @@ namespace Fabric.Registry.Images;
 /// <param name="SizeBytes">Its size.</param>
 /// <param name="Sha256">Its SHA-256, lower-case hex.</param>
 /// <param name="PushedAt">When both copies were complete.</param>
-/// <param name="Format">What the image is: an ext4 file system image (AoE volumes) or a tar of a root tree (NFS roots).</param>
+/// <param name="Format">What the image is: an ext4 file system image (AoE volumes and roots), a disk image (volumes for
+/// instances' disks) or a tar of a root tree (NFS roots).</param>
 public sealed record StoredImage(string Name, string Pair, long SizeBytes, string Sha256, DateTimeOffset PushedAt, ImageFormat Format = ImageFormat.Ext4);
 
-/// <summary>What an image is. An <c>ext4</c> image becomes AoE volumes (a sparse copy per volume); a <c>tar</c> of a root
+/// <summary>What an image is. An <c>ext4</c> image becomes AoE volumes (a sparse copy per volume), a node's root among
+/// them; a <c>disk</c> image (anything with a boot sector: a partition table, or a file system that boots on its own)
+/// becomes volumes too, but only an instance's disk (a node's initramfs mounts its root as ext4); a <c>tar</c> of a root
 /// tree becomes an NFS root (extracted into a folder per node).</summary>
 public enum ImageFormat
 {
     Ext4,
     Tar,
+    Disk,
 }
 
 /// <summary>An image's format: its wire names, the file name it has on a storage node, and its detection from the image's
@@ -30,10 +34,15 @@ public static class ImageFormats
     /// <summary>The offset of a POSIX (ustar) tar header's <c>magic</c> field; GNU tar's old format has "ustar  " there too.</summary>
     public const int TarMagicOffset = 257;
 
+    /// <summary>The offset of the boot signature 0x55 0xAA that ends a boot sector: an MBR (also GPT's protective MBR) or a
+    /// FAT or syslinux boot sector.</summary>
+    public const int BootSignatureOffset = 510;
+
     public static string ToWire(this ImageFormat format) => format switch
     {
         ImageFormat.Ext4 => "ext4",
         ImageFormat.Tar => "tar",
+        ImageFormat.Disk => "disk",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 
@@ -47,18 +56,27 @@ public static class ImageFormats
             case "tar":
                 format = ImageFormat.Tar;
                 return true;
+            case "disk":
+                format = ImageFormat.Disk;
+                return true;
             default:
                 format = default;
                 return false;
         }
     }
 
-    /// <summary>The extension of an image's file on a storage node: <c>.img</c> for ext4 (as before formats), <c>.tar</c>.</summary>
+    /// <summary>The extension of an image's file on a storage node: <c>.img</c> for ext4 (as before formats) and disk
+    /// images, <c>.tar</c>.</summary>
     public static string Extension(this ImageFormat format) => format == ImageFormat.Tar ? ".tar" : ".img";
 
+    /// <summary>True when volumes (AoE, an instance's disk) are made from images of <paramref name="format"/>: ext4 and disk
+    /// images, not a tar.</summary>
+    public static bool MakesVolumes(this ImageFormat format) => format is ImageFormat.Ext4 or ImageFormat.Disk;
+
     /// <summary>The format of an image from its first bytes: ext4 when the superblock magic 0xEF53 is at 1080, tar when
-    /// "ustar" is at 257; null for anything else (or too few bytes). A tar is checked first: a tar whose first member's
-    /// data happens to carry 0xEF53 at 1080 is still a tar.</summary>
+    /// "ustar" is at 257, disk when the boot signature 0x55 0xAA ends the first sector (bytes 510-511); null for anything
+    /// else (or too few bytes). A tar is checked first (a tar whose first member's data happens to carry 0xEF53 at 1080 is
+    /// still a tar), then ext4 (an ext4 image whose boot block holds a boot loader is still ext4).</summary>
     public static ImageFormat? Detect(ReadOnlySpan<byte> head)
     {
         if (head.Length >= TarMagicOffset + 5 && head.Slice(TarMagicOffset, 5).SequenceEqual("ustar"u8))
@@ -69,6 +87,11 @@ public static class ImageFormats
         if (head.Length >= Ext4MagicOffset + 2 && head[Ext4MagicOffset] == 0x53 && head[Ext4MagicOffset + 1] == 0xEF)
         {
             return ImageFormat.Ext4;
+        }
+
+        if (head.Length >= BootSignatureOffset + 2 && head[BootSignatureOffset] == 0x55 && head[BootSignatureOffset + 1] == 0xAA)
+        {
+            return ImageFormat.Disk;
         }
 
         return null;

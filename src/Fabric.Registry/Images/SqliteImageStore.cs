@@ -77,6 +77,6 @@ internal sealed class SqliteImageStore : IImageStore
             SizeBytes,
             Sha256,
             DateTimeOffset.FromUnixTimeMilliseconds(PushedAt),
-            ImageFormats.TryParse(Format, out var format) ? format : throw new InvalidDataException($"image {Pair}/{Name} has format '{Format}', not ext4 or tar"));
+            ImageFormats.TryParse(Format, out var format) ? format : throw new InvalidDataException($"image {Pair}/{Name} has format '{Format}', not ext4, tar or disk"));
     }
 }

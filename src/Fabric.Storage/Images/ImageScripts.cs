@@ -4,7 +4,7 @@ using Fabric.Remote.Commands;
 
 namespace Fabric.Storage.Images;
 
-/// <summary>Checking and verifying an image on a storage node. An image <c>NAME.img</c> (ext4) or <c>NAME.tar</c> (tar) has a
+/// <summary>Checking and verifying an image on a storage node. An image <c>NAME.img</c> (ext4 or disk) or <c>NAME.tar</c> (tar) has a
 /// sidecar <c>NAME.img.sha256</c> / <c>NAME.tar.sha256</c> (<c>sha256sum</c>'s format), written only after the copy was
 /// verified, so an image with a sidecar is whole.</summary>
 public static class ImageScripts

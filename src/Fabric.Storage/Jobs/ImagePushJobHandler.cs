@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Fabric.Storage.Jobs;
 
 /// <summary>Job kind <c>image-push</c> (arguments <c>name</c>, <c>pair</c>, <c>sizeBytes</c>, <c>sha256</c>, <c>format</c>
-/// <c>ext4</c> (the default) or <c>tar</c>): copies the image the appliance received (<c>ImageFolder/PAIR/NAME.img</c>) over
-/// SFTP to <c>NAME.img</c> (ext4) or <c>NAME.tar</c> (tar) in the image folder of both storage nodes of the pair at once, with byte progress (both copies together). A node whose copy already has the same
+/// <c>ext4</c> (the default), <c>disk</c> or <c>tar</c>): copies the image the appliance received (<c>ImageFolder/PAIR/NAME.img</c>) over
+/// SFTP to <c>NAME.img</c> (ext4, disk) or <c>NAME.tar</c> (tar) in the image folder of both storage nodes of the pair at once, with byte progress (both copies together). A node whose copy already has the same
 /// size and SHA-256 (its <c>NAME.img.sha256</c> or <c>NAME.tar.sha256</c> sidecar) is not sent it again. Each copy is checked with <c>sha256sum</c>
 /// before its sidecar is written; the image is recorded only when both copies are complete.</summary>
 internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, IOptions<StorageOptions> options, TimeProvider time) : IJobHandler
@@ -38,7 +38,7 @@ internal sealed class ImagePushJobHandler(PairHosts pairs, IImageStore images, I
 
         if (arguments.TryGetValue("format", out var format) && !ImageFormats.TryParse(format, out _))
         {
-            errors.Add(new JobFieldError("arguments.format", $"'{format}' is not an image format (ext4 or tar)"));
+            errors.Add(new JobFieldError("arguments.format", $"'{format}' is not an image format (ext4, disk or tar)"));
         }
 
         JobArguments.Only(arguments, KindName, Keys, errors);

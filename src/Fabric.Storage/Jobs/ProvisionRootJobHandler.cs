@@ -75,6 +75,11 @@ internal sealed class ProvisionRootJobHandler(IRegistry registry, PairVolumeMake
                 return;
             }
 
+            if (StorageJobs.RootImageProblem(image) is { } imageProblem)
+            {
+                throw new JobFailedException(imageProblem);
+            }
+
             var made = await maker.MakeAsync(context, pairName, volume, image.SizeBytes, image.Name, actor);
             await context.StepAsync("set the node's root");
             var root = made.Pair.RootOf(made.Volume.Slot);

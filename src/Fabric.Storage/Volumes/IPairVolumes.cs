@@ -70,6 +70,11 @@ internal sealed class PairVolumes(IRegistry registry, PairVolumeMaker maker, IIm
             return RegistryError.Invalid("image", $"pair '{resolved.Name}' has no image '{image}' (fabric image list)");
         }
 
+        if (!stored.Format.MakesVolumes())
+        {
+            return RegistryError.Invalid("image", $"image '{image}' is a {stored.Format.ToWire()} image (an NFS root); a volume is made from an ext4 or disk image");
+        }
+
         var held = await maker.ReserveAsync(resolved.Name, name, cancellationToken).ConfigureAwait(false);
         return held.Succeeded
             ? RegistryResult<VolumeHold>.Ok(new VolumeHold(held.Value.Pair, name, held.Value.Slot, stored.SizeBytes))

@@ -59,9 +59,9 @@ internal sealed class PairVolumeMaker(IRegistry registry, PairHosts pairs, IImag
             throw new JobFailedException($"pair '{pair.Name}' has no image '{image}' (push it first: fabric image push {image} --file F --pair {pair.Name})");
         }
 
-        if (stored is not null && stored.Format != ImageFormat.Ext4)
+        if (stored is not null && !stored.Format.MakesVolumes())
         {
-            throw new JobFailedException($"image '{image}' of pair '{pair.Name}' is a {stored.Format.ToWire()} image (an NFS root); a volume is made from an ext4 image");
+            throw new JobFailedException($"image '{image}' of pair '{pair.Name}' is a {stored.Format.ToWire()} image (an NFS root); a volume is made from an ext4 or disk image");
         }
 
         var reserved = await ReserveAsync(pair.Name, name, cancellationToken);

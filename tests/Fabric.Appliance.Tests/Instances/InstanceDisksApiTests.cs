@@ -128,6 +128,36 @@ public sealed class InstanceDisksApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Post_DiskImage_VolumeMadeFromItAndQemuOpensIt()
+    {
+        var push = await AcceptedAsync(await _admin.PutAsync("/api/v1/images/guest?pair=p1", new ByteArrayContent(TestImages.Disk(16384))));
+        Assert.Equal("succeeded", (await FinishedAsync(push)).State);
+
+        var job = await FinishedAsync(await AcceptedAsync(await _admin.PostAsJsonAsync("/api/v1/instances", new { name = "web", vCpus = 1, memoryMiB = 512, image = "guest", pair = "p1", hypervisor = "hv2" })));
+
+        Assert.True(job.State == "succeeded", job.Error);
+        var volume = Assert.Single(await VolumesAsync());
+        Assert.Equal(("web-disk", 16384L), (volume.Name, volume.SizeBytes));
+        var file = Assert.Single(volume.Copies, c => c.Node == "s1").BackingPath;
+        var launch = _hypervisors.Hosts.Host(_hv2).Commands.Single(c => c.Arguments.Contains("qemu-system-x86_64"));
+        Assert.Contains($"file={file},format=raw,if=virtio,cache=writethrough", launch.Arguments);
+    }
+
+    [Fact]
+    public async Task Post_TarImage_BadRequestNamingImageAndNothingStored()
+    {
+        var push = await AcceptedAsync(await _admin.PutAsync("/api/v1/images/nfsroot?pair=p1", new ByteArrayContent(TestImages.Tar())));
+        Assert.Equal("succeeded", (await FinishedAsync(push)).State);
+
+        var response = await _admin.PostAsJsonAsync("/api/v1/instances", new { name = "web", vCpus = 1, memoryMiB = 512, image = "nfsroot", pair = "p1" });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "image", "a volume is made from an ext4 or disk image");
+        Assert.Equal(HttpStatusCode.NotFound, (await _host.Client.GetAsync("/api/v1/instances/web")).StatusCode);
+        Assert.Empty(await VolumesAsync());
+        Assert.Empty(_host.Registry.ListReservations());
+    }
+
+    [Fact]
     public async Task Delete_PurgeVolume_InstanceGoneThenVolumeRemoveJobRemovesTheVolume()
     {
         await LaunchAsync();

@@ -86,6 +86,46 @@ public sealed class StorageApiTests : IAsyncLifetime
         Assert.Equal(("hnode-nfs", "tar"), (image.Name, image.Format));
     }
 
+    [Fact]
+    public async Task PutImage_DiskImage_RecordedAsDiskCopiedAsNameImg()
+    {
+        var content = TestImages.Disk(8192);
+
+        var job = await UntilFinishedAsync(await AcceptedJobAsync(await _admin.PutAsync("/api/v1/images/guest?pair=p1", new ByteArrayContent(content))));
+
+        Assert.True(job.State == "succeeded", job.Error);
+        Assert.Equal("disk", job.Arguments["format"]);
+        Assert.Equal(content, _hosts.A().Files["/srv/fabric/images/guest.img"]);
+        Assert.Equal(content, _hosts.B().Files["/srv/fabric/images/guest.img"]);
+        var image = Assert.Single((await _host.Client.GetFromJsonAsync<List<ImageDto>>("/api/v1/images", FabricJson.Options))!);
+        Assert.Equal(("guest", "disk"), (image.Name, image.Format));
+    }
+
+    [Fact]
+    public async Task PostVolume_FromDiskImage_JobMakesItOnBoth()
+    {
+        await PushImageAsync("guest", TestImages.Disk(8192));
+
+        var job = await UntilFinishedAsync(await AcceptedJobAsync(await _admin.PostAsJsonAsync("/api/v1/volumes", new { name = "data1", pair = "p1", sizeBytes = 8192L, image = "guest" })));
+
+        Assert.True(job.State == "succeeded", job.Error);
+        var volume = Assert.Single((await _host.Client.GetFromJsonAsync<List<PairVolumeDto>>("/api/v1/volumes", FabricJson.Options))!);
+        Assert.Equal(("data1", 8192L), (volume.Name, volume.SizeBytes));
+        Assert.Contains(_hosts.B().Commands, c => c.Arguments.Contains("/srv/fabric/volumes/data1.img") && c.Arguments.Contains("/srv/fabric/images/guest.img"));
+    }
+
+    [Fact]
+    public async Task PostNode_ProvisionFromDiskImage_BadRequestNamingProvisionImageNothingStored()
+    {
+        await PushImageAsync("guest", TestImages.Disk(8192));
+
+        var response = await _admin.PostAsJsonAsync("/api/v1/nodes", new { name = "h1", mac = "52:54:00:00:0d:01", role = "hardware", provision = new { pair = "p1", image = "guest" } });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "provision.image", "a node's root is made from an ext4 or tar image");
+        Assert.Null(_host.Registry.FindNode("h1"));
+        Assert.Empty(_host.Registry.ListReservations());
+    }
+
     [Theory]
     [InlineData(4096)]
     [InlineData(100)]

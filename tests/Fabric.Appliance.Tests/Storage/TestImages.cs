@@ -1,7 +1,7 @@
 namespace Fabric.Appliance.Tests.Storage;
 
 /// <summary>Image bodies the appliance accepts: an ext4 image is recognised by its superblock magic (0xEF53, little-endian,
-/// at byte 1080), a tar by "ustar" at byte 257. The rest of the bytes are a pattern, so copies can be compared.</summary>
+/// at byte 1080), a tar by "ustar" at byte 257, a disk image by the boot signature 0x55 0xAA at byte 510. The rest of the bytes are a pattern, so copies can be compared.</summary>
 internal static class TestImages
 {
     /// <summary><paramref name="size"/> bytes with the ext4 superblock magic in place (fewer than 1082 bytes: no magic, so
@@ -16,6 +16,16 @@ internal static class TestImages
 
         content[1080] = 0x53;
         content[1081] = 0xEF;
+        return content;
+    }
+
+    /// <summary><paramref name="size"/> bytes (at least 512) whose first sector ends in the boot signature, as a disk with a
+    /// partition table or a FAT file system with a boot loader (the lab's guest) has.</summary>
+    public static byte[] Disk(int size)
+    {
+        var content = Enumerable.Range(0, size).Select(i => (byte)(i % 253)).ToArray();
+        content[510] = 0x55;
+        content[511] = 0xAA;
         return content;
     }
 

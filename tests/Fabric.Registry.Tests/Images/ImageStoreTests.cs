@@ -56,6 +56,21 @@ public sealed class ImageStoreTests
     }
 
     [Fact]
+    public async Task Record_DiskImage_FormatKeptAcrossReopen()
+    {
+        using var dir = new TempDir();
+        FabricRegistry.Open(dir.Database).Dispose();
+        using (var store = ImageStores.Open(dir.Database))
+        {
+            await store.RecordAsync(new StoredImage("guest", "p1", 32 << 20, new string('d', 64), DateTimeOffset.UnixEpoch, ImageFormat.Disk));
+        }
+
+        using var reopened = ImageStores.Open(dir.Database);
+
+        Assert.Equal(ImageFormat.Disk, reopened.Find("p1", "guest")!.Format);
+    }
+
+    [Fact]
     public void Open_DatabaseWithoutRegistry_ClearError()
     {
         using var dir = new TempDir();

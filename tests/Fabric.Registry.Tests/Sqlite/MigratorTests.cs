@@ -79,4 +79,34 @@ public sealed class MigratorTests
         using var check = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}");
         Assert.Equal("defined", check.ExecuteScalar<string>("SELECT instance_state FROM node_fields WHERE node_id = 9"));
     }
+
+    [Fact]
+    public void Open_VersionTwelveDatabaseWithImages_ImagesKeptAndDiskFormatAllowed()
+    {
+        using var dir = new TempDir();
+        using (var connection = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}"))
+        {
+            Assert.Equal(12, Migrator.Apply(connection, targetVersion: 12));
+            connection.Execute("""
+                INSERT INTO images (pair, name, size_bytes, sha256, pushed_at, format) VALUES ('p1', 'root', 4096, 'aa', 1000, 'ext4');
+                INSERT INTO images (pair, name, size_bytes, sha256, pushed_at, format) VALUES ('p1', 'nfs', 10240, 'bb', 2000, 'tar');
+                """);
+            Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() =>
+                connection.Execute("INSERT INTO images (pair, name, size_bytes, sha256, pushed_at, format) VALUES ('p1', 'guest', 512, 'cc', 3000, 'disk')"));
+        }
+
+        using (FabricRegistry.Open(dir.Database))
+        {
+        }
+
+        using var check = SqliteRegistryStore.OpenConnection($"Data Source={dir.Database}");
+        Assert.Equal(
+            [("nfs", 10240L, "bb", 2000L, "tar"), ("root", 4096L, "aa", 1000L, "ext4")],
+            check.Query<(string, long, string, long, string)>("SELECT name, size_bytes, sha256, pushed_at, format FROM images ORDER BY name"));
+        check.Execute("INSERT INTO images (pair, name, size_bytes, sha256, pushed_at, format) VALUES ('p1', 'guest', 512, 'cc', 3000, 'disk')");
+        Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() =>
+            check.Execute("INSERT INTO images (pair, name, size_bytes, sha256, pushed_at, format) VALUES ('p1', 'other', 512, 'dd', 3000, 'qcow2')"));
+        check.Execute("INSERT INTO images (pair, name, size_bytes, sha256, pushed_at) VALUES ('p2', 'old', 512, 'ee', 3000)");
+        Assert.Equal("ext4", check.ExecuteScalar<string>("SELECT format FROM images WHERE pair = 'p2'"));
+    }
 }

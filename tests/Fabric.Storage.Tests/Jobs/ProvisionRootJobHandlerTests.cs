@@ -50,6 +50,25 @@ public sealed class ProvisionRootJobHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_DiskImage_NodeFailedNothingMadeOnStorage()
+    {
+        await _h.AddPairAsync();
+        await _h.AddImageAsync("base", 8 << 20, Fabric.Registry.Images.ImageFormat.Disk);
+        await AddProvisioningNodeAsync();
+
+        var error = await Assert.ThrowsAsync<JobFailedException>(() => Handler.RunAsync(Context()));
+
+        Assert.Contains("a node's root is made from an ext4 or tar image", error.Message, StringComparison.Ordinal);
+        var node = _h.Registry.FindNode("h1")!;
+        Assert.Equal(NodeState.Failed, node.State);
+        Assert.Null(node.Hardware!.Root);
+        Assert.Empty(_h.Registry.ListVolumes());
+        Assert.Empty(_h.Registry.ListReservations());
+        Assert.Equal(["/srv/s1/images/base.img"], _h.A.Files.Keys);
+        Assert.Empty(_h.A.Exports);
+    }
+
+    [Fact]
     public async Task RunAsync_OneNodeFails_NodeFailedVolumeNotRecordedNothingLeftOnStorage()
     {
         await _h.AddPairAsync();

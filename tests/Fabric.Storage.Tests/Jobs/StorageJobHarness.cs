@@ -82,10 +82,11 @@ internal sealed class StorageJobHarness : IDisposable
         }
     }
 
-    /// <summary>Records image <paramref name="name"/> of p1 as pushed, and puts it on both nodes.</summary>
-    public async Task AddImageAsync(string name, long size)
+    /// <summary>Records image <paramref name="name"/> of p1 (ext4, or <paramref name="format"/>) as pushed, and puts it on
+    /// both nodes.</summary>
+    public async Task AddImageAsync(string name, long size, ImageFormat format = ImageFormat.Ext4)
     {
-        await Images.RecordAsync(new StoredImage(name, "p1", size, new string('a', 64), DateTimeOffset.UnixEpoch));
+        await Images.RecordAsync(new StoredImage(name, "p1", size, new string('a', 64), DateTimeOffset.UnixEpoch, format));
         A.Files.TryAdd($"/srv/s1/images/{name}.img", 0);
         B.Files.TryAdd($"/srv/s2/images/{name}.img", 0);
     }

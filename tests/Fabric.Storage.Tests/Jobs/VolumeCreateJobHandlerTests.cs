@@ -46,6 +46,32 @@ public sealed class VolumeCreateJobHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_FromDiskImage_MadeOnBothFromItsImgFile()
+    {
+        await _h.AddPairAsync();
+        await _h.AddImageAsync("guest", 1 << 20, Fabric.Registry.Images.ImageFormat.Disk);
+
+        await Handler.RunAsync(Context(image: "guest"));
+
+        Assert.Equal("/srv/s1/images/guest.img", Assert.Single(_h.A.Host.Commands, c => ScriptedStorageNode.Is(c, VolumeScripts.Create)).Arguments[6]);
+        Assert.Equal(["s1", "s2"], Assert.Single(_h.Registry.ListVolumes()).Copies.Select(c => c.Node).Order());
+    }
+
+    [Fact]
+    public async Task RunAsync_FromTarImage_FailsNothingMade()
+    {
+        await _h.AddPairAsync();
+        await _h.AddTarImageAsync("nfsroot", 1 << 20);
+
+        var error = await Assert.ThrowsAsync<JobFailedException>(() => Handler.RunAsync(Context(image: "nfsroot")));
+
+        Assert.Contains("a volume is made from an ext4 or disk image", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_h.Registry.ListVolumes());
+        Assert.Empty(_h.Registry.ListReservations());
+        Assert.DoesNotContain(_h.A.Host.Commands, c => ScriptedStorageNode.Is(c, VolumeScripts.Create));
+    }
+
+    [Fact]
     public async Task RunAsync_FromImage_EachNodeCopiesItsOwnImageFile()
     {
         await _h.AddPairAsync();
