@@ -48,17 +48,22 @@ public static class RouterSync
     /// and the actions as one script (<see cref="RouterScript"/>) go over SFTP, then the script runs once. Each action's
     /// description is logged when the script reaches it (its marker line), each line of output indented after it. A
     /// command that fails stops the script there (what ran stays: the next plan starts from there) and the apply throws
-    /// <see cref="RemoteCommandFailedException"/> for that command with its output, after logging which action failed.</summary>
-    public static async Task ApplyAsync(IRemoteHost host, IReadOnlyList<RouterAction> actions, Action<string> log, CancellationToken cancellationToken)
+    /// <see cref="RemoteCommandFailedException"/> for that command with its output, after logging which action failed.
+    /// <paramref name="uploaded"/> is told how long sending took once the script is on the router, before it runs; the
+    /// result says how long sending and running took (on <paramref name="time"/>, the system clock by default).</summary>
+    public static async Task<RouterApplyTimes> ApplyAsync(
+        IRemoteHost host, IReadOnlyList<RouterAction> actions, Action<string> log, CancellationToken cancellationToken, Action<TimeSpan>? uploaded = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(actions);
         ArgumentNullException.ThrowIfNull(log);
+        time ??= TimeProvider.System;
         if (actions.Count == 0)
         {
-            return;
+            return new RouterApplyTimes(TimeSpan.Zero, TimeSpan.Zero);
         }
 
+        long started = time.GetTimestamp();
         var script = RouterScript.For(actions);
         var files = actions.Select(a => a.File).OfType<RouterFile>().Append(new RouterFile(RouterScript.Path, script.Text)).ToList();
         var folders = files.Select(f => f.Path[..f.Path.LastIndexOf('/')]).Distinct(StringComparer.Ordinal);
@@ -67,6 +72,10 @@ public static class RouterSync
         {
             await host.WriteFileAsync(file.Path, System.Text.Encoding.UTF8.GetBytes(file.Content), RemoteFiles.DefaultMode, cancellationToken);
         }
+
+        var upload = time.GetElapsedTime(started);
+        uploaded?.Invoke(upload);
+        started = time.GetTimestamp();
 
         var output = new List<string>();
         var gate = new Lock();
@@ -116,5 +125,10 @@ public static class RouterSync
             // The script itself did not run to its end (killed, no shell): its own result says how.
             throw new RemoteCommandFailedException(result with { StandardError = result.StandardError.Length > 0 ? result.StandardError : string.Join('\n', output) });
         }
+
+        return new RouterApplyTimes(upload, time.GetElapsedTime(started));
     }
 }
+
+/// <summary>How long the two parts of an apply took: sending what runs to the router, and running it there.</summary>
+public sealed record RouterApplyTimes(TimeSpan Upload, TimeSpan Run);

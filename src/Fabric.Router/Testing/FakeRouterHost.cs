@@ -37,6 +37,11 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
     /// <summary>The changing commands run, in order.</summary>
     public List<string> Changes { get; } = [];
 
+    /// <summary>Called as each round trip reaches the router, with what it is: <c>read</c> (one of the reads),
+    /// <c>command</c> (any other command), <c>write PATH</c>, <c>run</c> (the apply script, before its first line runs); lets a
+    /// test move a fake clock.</summary>
+    public Action<string>? OnRoundTrip { get; set; }
+
     /// <summary>Adds an interface (with its per-interface sysctls at 0), as the kernel would have it.</summary>
     public FakeRouterHost WithLink(string name, string? parent = null, string? kind = null, int? vlan = null, bool up = true, string? alias = null)
     {
@@ -55,7 +60,11 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
     {
         lock (_gate)
         {
-            return command.Equals(RouterScript.RunCommand) ? RunScript(command, options) : Run(command);
+            bool script = command.Equals(RouterScript.RunCommand);
+            bool read = command.Equals(RouterReader.LinksCommand) || command.Equals(RouterReader.AddressesCommand) || command.Equals(RouterReader.TableCommand)
+                || (command.Arguments[0] == "sh" && command.Equals(RouterReader.SysctlCommand(command.Arguments.Skip(4))));
+            OnRoundTrip?.Invoke(script ? "run" : read ? "read" : "command");
+            return script ? RunScript(command, options) : Run(command);
         }
     }
 
@@ -271,6 +280,7 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
     {
         lock (_gate)
         {
+            OnRoundTrip?.Invoke($"write {remotePath}");
             _files[remotePath] = Encoding.UTF8.GetString(content.Span);
         }
 
