@@ -55,7 +55,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 phases() { # OUTPUT of `fabric router apply --wait`
 	local job
 	job=$(printf '%s\n' "$1" | sed -n 's/^job \([0-9]*\) .*/\1/p' | head -1)
-	cli_raw job show "$job" -o json | json '", ".join(x for x in (l["line"].split(": ", 1)[-1] for l in d["log"]) if x.split(" ")[0] in ("read", "diff", "upload", "apply", "waited"))'
+	cli_raw job show "$job" -o json | json '", ".join(x for x in (l["line"].split(": ", 1)[-1] for l in d["log"]) if x.split(" ")[0] in ("read", "diff", "upload", "apply", "waited") and "," not in x)'
 }
 
 # --- Fabric.
