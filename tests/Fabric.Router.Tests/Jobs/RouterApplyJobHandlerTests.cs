@@ -72,11 +72,12 @@ public sealed class RouterApplyJobHandlerTests : IDisposable
 
         await new RouterApplyJobHandler(_registry, new Hosts(router), time: time).RunAsync(context);
 
-        string[] phases = ["router1: read 2.00 s", "router1: diff 0.00 s", "router1: 6 changes", "router1: upload 0.60 s"];
+        string[] phases = ["router1: read 0.50 s", "router1: diff 0.00 s", "router1: 6 changes", "router1: upload 0.20 s"];
         Assert.Equal(phases, context.Lines.Take(4));
         Assert.Equal("router1: add link eth1.100 (vlan 100, network pub1)", context.Lines[4]);
         Assert.Equal("router1: apply 3.00 s", context.Lines[^2]);
-        Assert.Equal("router1: read 2.00 s, diff 0.00 s, 6 changes, upload 0.60 s, apply 3.00 s", context.Lines[^1]);
+        Assert.Equal("router1: read 0.50 s, diff 0.00 s, 6 changes, upload 0.20 s, apply 3.00 s", context.Lines[^1]);
+        Assert.Equal(1, router.ScriptRuns);
         Assert.Equal(["plan", "apply"], context.Steps);
         Assert.Equal(Enumerable.Range(0, 7).Select(i => new JobProgress(i, 6, "changes")), context.Reports);
     }
