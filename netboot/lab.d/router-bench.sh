@@ -6,7 +6,8 @@
 #   script: the same commands (ip link add / alias / up, ip addr add, sysctl -w, nft -f of the same ruleset file Fabric
 #           wrote) as one shell script over one ssh session; and once more with each command on its own SSH channel
 #           over one connection (OpenSSH ControlMaster), as Fabric runs them.
-# After each script run Fabric's plan must be empty (the script did what Fabric would). Prints `lab: bench KEY VALUE`.
+# After each script run Fabric's plan must be empty (the script did what Fabric would). Then Fabric's apply once more
+# (the machine's load drifts during a run: its two times bracket the scripts'). Prints `lab: bench KEY VALUE`.
 # shellcheck disable=SC2154 # netboot/lab's and lab.d/router.sh's variables and functions
 router_bench=1
 # shellcheck source=netboot/lab.d/router.sh
@@ -130,6 +131,16 @@ router_ssh -o ControlPath="$ctl" -O exit 2>/dev/null || true
 n=$(plan_changes) || finish failed "fabric router plan after the per-channel run"
 echo "lab: bench plan-after-channels $n changes"
 [ "$n" = 0 ] || finish failed "after the per-channel run Fabric's plan has $n changes"
+
+# --- Fabric once more, last, so a change of the machine's load during the run shows (its time before and after the scripts).
+reset_router
+echo "lab: bench load-before-fabric-again $(load)"
+t=$(now)
+out=$(cli_raw router apply "$router" --wait 2>&1) || { printf '%s\n' "$out" | tail -20; finish failed "fabric router apply (again)"; }
+echo "lab: bench fabric-apply-again-seconds $(since "$t")"
+echo "lab: bench fabric-apply-again-phases $(phases "$out")"
+n=$(plan_changes) || finish failed "fabric router plan after the last apply"
+[ "$n" = 0 ] || finish failed "the plan after the last apply has $n changes"
 echo "lab: bench load-after $(load)"
 
 finish up "benchmark done"
