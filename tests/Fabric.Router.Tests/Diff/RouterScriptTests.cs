@@ -133,6 +133,24 @@ public sealed class RouterScriptTests : IDisposable
     }
 
     [Fact]
+    public async Task ApplyAsync_RealShellCannotWriteTheScript_FailsWithTheSendersErrorAndRunsNothing()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "run/fabric"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "run/fabric/router"), "a file where the folder should be");
+        RouterAction[] actions = [new(RouterActionKind.SetSysctl, "a", "first", [RemoteCommand.Of("touch", "ran")])];
+        var log = new List<string>();
+
+        var e = await Assert.ThrowsAsync<RemoteCommandFailedException>(
+            () => RouterSync.ApplyAsync(new NamespaceHost(null, _folder), actions, log.Add, CancellationToken.None));
+
+        Assert.Equal(RouterScript.SendCommand, e.Result.Command);
+        Assert.NotEqual(0, e.Result.ExitCode);
+        Assert.StartsWith("mkdir: ", e.Result.StandardError, StringComparison.Ordinal); // coreutils names itself and the folder
+        Assert.Empty(log);
+        Assert.False(File.Exists(Path.Combine(_folder, "ran")));
+    }
+
+    [Fact]
     public async Task ApplyAsync_ValuesWithSpacesQuotesAndShellSyntax_ReachTheProgramAsOneArgumentEachAndRunNothing()
     {
         string[] values =
