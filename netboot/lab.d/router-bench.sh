@@ -6,7 +6,8 @@
 #   script: the same commands (ip link add / alias / up, ip addr add, sysctl -w, nft -f of the same ruleset file Fabric
 #           wrote) as one shell script over one ssh session; and once more with each command on its own SSH channel
 #           over one connection (OpenSSH ControlMaster), as Fabric runs them.
-# After each script run Fabric's plan must be empty (the script did what Fabric would). Prints `lab: bench KEY VALUE`.
+# After each script run Fabric's plan must be empty (the script did what Fabric would). Then Fabric's apply once more
+# (the machine's load drifts during a run: its two times bracket the scripts'). Prints `lab: bench KEY VALUE`.
 # shellcheck disable=SC2154 # netboot/lab's and lab.d/router.sh's variables and functions
 router_bench=1
 # shellcheck source=netboot/lab.d/router.sh
@@ -51,6 +52,12 @@ reset_router() {
 	[ "$n" = 0 ] || finish failed "the reset left $n VLAN links"
 }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# The phases of a router-apply job as its log gives them: "read 2.10 s, diff 0.02 s, upload 0.90 s, apply 3.80 s".
+phases() { # OUTPUT of `fabric router apply --wait`
+	local job
+	job=$(printf '%s\n' "$1" | sed -n 's/^job \([0-9]*\) .*/\1/p' | head -1)
+	cli_raw job show "$job" -o json | json '", ".join(x for x in (l["line"].split(": ", 1)[-1] for l in d["log"]) if x.split(" ")[0] in ("read", "diff", "upload", "apply", "waited") and "," not in x)'
+}
 
 # --- Fabric.
 reset_router
@@ -59,14 +66,16 @@ t=$(now)
 out=$(cli_raw router apply "$router" --wait 2>&1) || { printf '%s\n' "$out" | tail -20; finish failed "fabric router apply"; }
 fabric_s=$(since "$t")
 job_s=$(printf '%s\n' "$out" | sed -n 's/^job [0-9]* succeeded in \([0-9.]*\) s$/\1/p' | tail -1)
-changes=$(printf '%s\n' "$out" | tail -1)
+changes=$(printf '%s\n' "$out" | grep -E "^$router: ([0-9]+|no) changes\$" | tail -1)
 echo "lab: bench fabric-apply-seconds $fabric_s"
 echo "lab: bench fabric-job-seconds ${job_s:-?}"
 echo "lab: bench fabric-apply-summary $changes"
+echo "lab: bench fabric-apply-phases $(phases "$out")"
 t=$(now)
 out=$(cli_raw router apply "$router" --wait 2>&1) || finish failed "the second fabric router apply"
 echo "lab: bench fabric-second-apply-seconds $(since "$t")"
 echo "lab: bench fabric-second-apply-summary $(printf '%s\n' "$out" | tail -1)"
+echo "lab: bench fabric-second-apply-phases $(phases "$out")"
 t=$(now)
 n=$(plan_changes) || finish failed "fabric router plan"
 echo "lab: bench fabric-plan-seconds $(since "$t")"
@@ -122,6 +131,16 @@ router_ssh -o ControlPath="$ctl" -O exit 2>/dev/null || true
 n=$(plan_changes) || finish failed "fabric router plan after the per-channel run"
 echo "lab: bench plan-after-channels $n changes"
 [ "$n" = 0 ] || finish failed "after the per-channel run Fabric's plan has $n changes"
+
+# --- Fabric once more, last, so a change of the machine's load during the run shows (its time before and after the scripts).
+reset_router
+echo "lab: bench load-before-fabric-again $(load)"
+t=$(now)
+out=$(cli_raw router apply "$router" --wait 2>&1) || { printf '%s\n' "$out" | tail -20; finish failed "fabric router apply (again)"; }
+echo "lab: bench fabric-apply-again-seconds $(since "$t")"
+echo "lab: bench fabric-apply-again-phases $(phases "$out")"
+n=$(plan_changes) || finish failed "fabric router plan after the last apply"
+[ "$n" = 0 ] || finish failed "the plan after the last apply has $n changes"
 echo "lab: bench load-after $(load)"
 
 finish up "benchmark done"

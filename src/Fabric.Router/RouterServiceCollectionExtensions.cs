@@ -19,6 +19,7 @@ public static class RouterServiceCollectionExtensions
     {
         services.TryAddSingleton<IRouterPlans, RouterPlans>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RouterGate>();
         services.TryAddSingleton<IRouterRules>(sp => new RouterRules(
             sp.GetRequiredService<Registry.IRegistry>(), sp.GetRequiredService<Registry.RouterRules.IRouterRuleStore>(), sp.GetRequiredService<TimeProvider>()));
         return services.AddJobHandler<RouterApplyJobHandler>();
@@ -33,6 +34,7 @@ public static class RouterServiceCollectionExtensions
         services.AddOptions<RouterOptions>().Configure(o => RouterOptions.Read(configuration, o)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RouterOptions>, RouterOptions.Validator>());
         services.AddMetrics();
+        services.TryAddSingleton<RouterGate>();
         services.TryAddSingleton<RouterMetrics>();
         services.TryAddSingleton<RouterDriftMonitor>();
         services.TryAddSingleton<IRouterDrift>(sp => sp.GetRequiredService<RouterDriftMonitor>());

@@ -17,7 +17,8 @@ namespace Fabric.Router.Drift;
 /// they change (not each check), and <c>router-in-sync</c> once the plan is empty again (after <c>fabric router
 /// apply</c>). A router that cannot be read gets one <c>router-unreachable</c> event until it is read again, a count in
 /// <c>fabric_router_check_failures_total</c>, and keeps its last known drift. Nothing is written to the registry but
-/// those events.</summary>
+/// those events. A router that an apply job is applying is not read (<see cref="RouterGate"/>): it keeps its last state
+/// until the next round.</summary>
 internal sealed partial class RouterDriftMonitor : PeriodicRounds, IRouterDrift
 {
     /// <summary>At most this many changes are named in an event; the count is always there.</summary>
@@ -31,12 +32,15 @@ internal sealed partial class RouterDriftMonitor : PeriodicRounds, IRouterDrift
     private readonly TimeProvider _time;
     private readonly RouterMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly RouterGate _gate;
     private long _rounds;
 
     public RouterDriftMonitor(
-        IRegistry registry, IRemoteHosts hosts, IOptions<RouterOptions> options, TimeProvider time, RouterMetrics metrics, ILogger<RouterDriftMonitor> logger, IRouterRuleStore? rules = null)
+        IRegistry registry, IRemoteHosts hosts, IOptions<RouterOptions> options, TimeProvider time, RouterMetrics metrics, ILogger<RouterDriftMonitor> logger,
+        IRouterRuleStore? rules = null, RouterGate? gate = null)
         : base(options.Value.CheckInterval, time, firstRoundAtStart: true)
     {
+        _gate = gate ?? new RouterGate();
         _registry = registry;
         _hosts = hosts;
         _rules = rules;
@@ -74,6 +78,14 @@ internal sealed partial class RouterDriftMonitor : PeriodicRounds, IRouterDrift
 
     private async Task CheckAsync(Node router, CancellationToken cancellationToken)
     {
+        using var held = _gate.TryEnterCheck(router.Name);
+        if (held is null)
+        {
+            // An apply of this router runs: it is not read now (it would be seen half applied); the next round checks it.
+            Log.SkippedWhileApplying(_logger, router.Name);
+            return;
+        }
+
         var target = RouterSync.TargetOf(router)!;
         var timeout = _options.CheckTimeout;
         using var deadline = new CancellationTokenSource(timeout, _time);
@@ -162,5 +174,8 @@ internal sealed partial class RouterDriftMonitor : PeriodicRounds, IRouterDrift
 
         [LoggerMessage(EventId = 9103, Level = LogLevel.Error, Message = "A router drift round failed; the next runs at its interval")]
         public static partial void RoundFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 9104, Level = LogLevel.Debug, Message = "Router {Router} is being applied; the drift check leaves it for the next round")]
+        public static partial void SkippedWhileApplying(ILogger logger, string router);
     }
 }

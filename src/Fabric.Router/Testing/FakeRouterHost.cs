@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fabric.Remote;
+using Fabric.Remote.Channels;
 using Fabric.Remote.Commands;
 using Fabric.Remote.Hosts;
 using Fabric.Router.Diff;
@@ -10,10 +11,12 @@ using Fabric.Router.State;
 
 namespace Fabric.Router.Testing;
 
-/// <summary>A router that keeps state: it answers the reads (<c>ip -d -j link</c>, <c>ip -j addr</c>, the sysctl
-/// script, the nft listing) from its interfaces, addresses, sysctls and table, and carries out the commands the diff
-/// sends (<c>ip link add/set/del</c>, <c>ip addr add/del</c>, <c>sysctl -w</c>, <c>nft -f</c> of a written file), alone
-/// or as the apply script (<see cref="RouterScript"/>, run line by line as <c>sh</c> would), the way Linux would, refusing what Linux refuses (an address on a missing device, a sysctl of a missing interface). A
+/// <summary>A router that keeps state: it answers the read (<see cref="RouterReader.ReadCommand"/>: <c>ip -d -j link</c>,
+/// <c>ip -j addr</c>, the sysctl keys, the nft listing, with their marker lines) from its interfaces, addresses, sysctls
+/// and table, and carries out the commands the diff sends (<c>ip link add/set/del</c>, <c>ip addr add/del</c>,
+/// <c>sysctl -w</c>, <c>nft -f</c> of a written file), alone or as the apply script sent on a channel
+/// (<see cref="RouterScript.SendCommand"/>, run line by line as <c>sh</c> would, its here-documents written as files),
+/// the way Linux would, refusing what Linux refuses (an address on a missing device, a sysctl of a missing interface). A
 /// command it does not know throws. For tests of code that plans and applies routers (like
 /// <see cref="Remote.Testing.FakeRemoteHost"/>).</summary>
 public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
@@ -37,6 +40,11 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
     /// <summary>The changing commands run, in order.</summary>
     public List<string> Changes { get; } = [];
 
+    /// <summary>Called as each round trip reaches the router, with what it is: <c>read</c> (the read), <c>command</c> (any
+    /// other command), <c>upload</c> (the apply script has arrived), <c>run</c> (the script has printed its start marker and
+    /// runs its first action); lets a test move a fake clock or hold the apply.</summary>
+    public Action<string>? OnRoundTrip { get; set; }
+
     /// <summary>Adds an interface (with its per-interface sysctls at 0), as the kernel would have it.</summary>
     public FakeRouterHost WithLink(string name, string? parent = null, string? kind = null, int? vlan = null, bool up = true, string? alias = null)
     {
@@ -50,68 +58,125 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
         return this;
     }
 
-    /// <summary>Commands run one at a time (a drift check may read while a job applies).</summary>
+    /// <summary>Runs a read (<see cref="RouterReader.ReadCommand"/>) or one changing command; each under the router's
+    /// lock, so a read sees no command half done.</summary>
     public Task<RemoteCommandResult> RunAsync(RemoteCommand command, RemoteRunOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(command);
         lock (_gate)
         {
-            return command.Equals(RouterScript.RunCommand) ? RunScript(command, options) : Run(command);
+            bool read = RouterReader.IsReadCommand(command);
+            OnRoundTrip?.Invoke(read ? "read" : "command");
+            var result = read ? Read(command) : Run(command);
+            foreach (var (stream, text) in new[] { (RemoteStream.StandardOutput, result.StandardOutput), (RemoteStream.StandardError, result.StandardError) })
+            {
+                foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    options?.Output?.Invoke(new RemoteOutputLine(stream, line));
+                }
+            }
+
+            return Task.FromResult(result);
         }
     }
 
-    /// <summary>Runs the apply script written to <see cref="RouterScript.Path"/> the way <c>sh</c> would: its marker
-    /// lines and each command (unquoted back into its arguments) in order, every line of output through
-    /// <paramref name="options"/>, stopping at the first command that fails.</summary>
-    private Task<RemoteCommandResult> RunScript(RemoteCommand command, RemoteRunOptions? options)
+    /// <summary>Only <see cref="RouterScript.SendCommand"/>: the channel takes the script on its input, and when the
+    /// input ends writes it to <see cref="RouterScript.Path"/> and runs it the way <c>sh</c> would, one step each time the
+    /// caller reads output (so the caller sees each line before the next step runs). Each step holds the router's lock.</summary>
+    public Task<IRemoteChannel> OpenChannelAsync(RemoteCommand command, RemoteChannelOptions? options = null, CancellationToken cancellationToken = default)
     {
-        if (!_files.TryGetValue(RouterScript.Path, out var script))
+        ArgumentNullException.ThrowIfNull(command);
+        if (!command.Equals(RouterScript.SendCommand))
         {
-            return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 127, null, "", $"sh: can't open '{RouterScript.Path}'", TimeSpan.Zero));
+            throw new InvalidOperationException($"the fake router opens no channel for '{command}'");
         }
 
-        ScriptRuns++;
-        var output = new StringBuilder();
-        void Print(string line)
+        return Task.FromResult<IRemoteChannel>(new ScriptChannel(this, command));
+    }
+
+    /// <summary>Runs the apply script the way <c>sh</c> would: its marker lines, its files (here-documents written under a
+    /// temporary name and renamed), and each command (unquoted back into its arguments) in order, yielding every line it
+    /// prints, stopping at the first command that fails; the last item is the exit status (as <c>exit N</c>).</summary>
+    private IEnumerable<string> RunScript(string script)
+    {
+        OnRoundTrip?.Invoke("upload");
+        lock (_gate)
         {
-            output.Append(line).Append('\n');
-            options?.Output?.Invoke(new RemoteOutputLine(RemoteStream.StandardOutput, line));
+            _files[RouterScript.Path] = script;
+            ScriptRuns++;
         }
 
         string token = "";
-        foreach (var line in script.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var lines = script.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
         {
+            var line = lines[i];
+            if (line.Length == 0 || line.StartsWith('#') || line == "exec 2>&1" || line.StartsWith("fail() ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             if (line.StartsWith("m=", StringComparison.Ordinal))
             {
                 token = Words(line[2..])[0];
             }
+            else if (line == "printf '%s start\\n' \"$m\"")
+            {
+                yield return $"{token} start";
+                OnRoundTrip?.Invoke("run");
+            }
             else if (line.StartsWith("printf '%s begin %s\\n' \"$m\" ", StringComparison.Ordinal))
             {
-                Print($"{token} begin {line[(line.LastIndexOf(' ') + 1)..]}");
+                yield return $"{token} begin {line[(line.LastIndexOf(' ') + 1)..]}";
             }
             else if (line == "printf '%s end\\n' \"$m\"")
             {
-                Print($"{token} end");
+                yield return $"{token} end";
+            }
+            else if (line.StartsWith("cat > ", StringComparison.Ordinal) && line.IndexOf(" <<'", StringComparison.Ordinal) is var heredoc and > 0)
+            {
+                // cat > TEMPORARY <<'DELIMITER' && mv -f TEMPORARY PATH || fail $? N w
+                var delimiter = line[(heredoc + 4)..line.IndexOf('\'', heredoc + 4)];
+                var words = Words(line[(line.IndexOf(" && mv -f ", StringComparison.Ordinal) + 10)..line.IndexOf(" || fail ", StringComparison.Ordinal)]);
+                var content = new StringBuilder();
+                while (lines[++i] != delimiter)
+                {
+                    content.Append(lines[i]).Append('\n');
+                }
+
+                lock (_gate)
+                {
+                    _files[words[1]] = content.ToString();
+                }
             }
             else if (line.IndexOf(" || fail $? ", StringComparison.Ordinal) is var at and > 0)
             {
                 var arguments = Words(line[..at]);
-                var error = Change(arguments);
-                if (error is not null)
+                string? error;
+                lock (_gate)
                 {
-                    Print(error);
-                    Print($"{token} failed {line[(at + " || fail $? ".Length)..]} 1");
-                    return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 1, null, output.ToString(), "", TimeSpan.Zero));
+                    error = Change(arguments);
+                    if (error is null)
+                    {
+                        Changes.Add(ShellQuoting.Join(arguments));
+                    }
                 }
 
-                Changes.Add(ShellQuoting.Join(arguments));
+                if (error is not null)
+                {
+                    yield return error;
+                    yield return $"{token} failed {line[(at + " || fail $? ".Length)..]} 1";
+                    yield return "exit 1";
+                    yield break;
+                }
             }
-            else if (!(line.StartsWith('#') || line == "exec 2>&1" || line.StartsWith("fail() ", StringComparison.Ordinal)))
+            else
             {
                 throw new InvalidOperationException($"the fake router cannot run the script line '{line}'");
             }
         }
 
-        return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 0, null, output.ToString(), "", TimeSpan.Zero));
+        yield return "exit 0";
     }
 
     /// <summary>Splits a line made by <see cref="ShellQuoting.Join"/> back into its arguments: plain words and
@@ -160,39 +225,37 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
         return words;
     }
 
-    private Task<RemoteCommandResult> Run(RemoteCommand command)
+    /// <summary>The reads as the read script prints them: each output, then its marker line on both streams.</summary>
+    private RemoteCommandResult Read(RemoteCommand command)
     {
-        ArgumentNullException.ThrowIfNull(command);
-        var a = command.Arguments;
-        string output = "";
-        if (command.Equals(RouterReader.LinksCommand))
+        var token = command.Arguments[4];
+        var paths = command.Arguments.Skip(5).ToList();
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        void Section(string name, string text)
         {
-            output = LinksJson();
-        }
-        else if (command.Equals(RouterReader.AddressesCommand))
-        {
-            output = AddressesJson();
-        }
-        else if (command.Equals(RouterReader.TableCommand))
-        {
-            output = Table is null ? "" : TableJson(Table);
-        }
-        else if (a[0] == "sh" && command.Equals(RouterReader.SysctlCommand(a.Skip(4))))
-        {
-            output = string.Concat(a.Skip(4).Select(k => $"{k}={Sysctls.GetValueOrDefault(k, "")}\n"));
-        }
-        else
-        {
-            var error = Change(a);
-            if (error is not null)
-            {
-                return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 1, null, "", error, TimeSpan.Zero));
-            }
-
-            Changes.Add(command.ShellText);
+            output.Append(text);
+            output.Append(token).Append(' ').Append(name).Append(" 0\n");
+            error.Append(token).Append(' ').Append(name).Append(" 0\n");
         }
 
-        return Task.FromResult(new RemoteCommandResult(command, Target.ToString(), 0, null, output, "", TimeSpan.Zero));
+        Section("links", LinksJson() + "\n");
+        Section("addresses", AddressesJson() + "\n");
+        Section("sysctls", string.Concat(paths.Select(p => $"{p}={Sysctls.GetValueOrDefault(RouterReader.SysctlPath(p), "")}\n")));
+        Section("table", Table is null ? "" : TableJson(Table) + "\n");
+        return new RemoteCommandResult(command, Target.ToString(), 0, null, output.ToString(), error.ToString(), TimeSpan.Zero);
+    }
+
+    private RemoteCommandResult Run(RemoteCommand command)
+    {
+        var error = Change(command.Arguments);
+        if (error is not null)
+        {
+            return new RemoteCommandResult(command, Target.ToString(), 1, null, "", error, TimeSpan.Zero);
+        }
+
+        Changes.Add(command.ShellText);
+        return new RemoteCommandResult(command, Target.ToString(), 0, null, "", "", TimeSpan.Zero);
     }
 
     private string? Change(IReadOnlyList<string> a)
@@ -243,8 +306,6 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
 
                 Sysctls[key] = value;
                 return null;
-            case ["mkdir", "-p", ..]:
-                return null;
             case ["nft", "-f", var path]:
                 if (!_files.TryGetValue(path, out var content))
                 {
@@ -267,14 +328,16 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
     public Task UploadAsync(Stream content, string remotePath, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("the router is sent no uploads");
 
-    public Task WriteFileAsync(string remotePath, ReadOnlyMemory<byte> content, UnixFileMode mode = RemoteFiles.DefaultMode, CancellationToken cancellationToken = default)
+    public Task WriteFileAsync(string remotePath, ReadOnlyMemory<byte> content, UnixFileMode mode = RemoteFiles.DefaultMode, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("the router is sent no files: they go inside the apply script");
+
+    /// <summary>The file written at <paramref name="path"/> (the ruleset, the apply script), or null.</summary>
+    public string? FileAt(string path)
     {
         lock (_gate)
         {
-            _files[remotePath] = Encoding.UTF8.GetString(content.Span);
+            return _files.GetValueOrDefault(path);
         }
-
-        return Task.CompletedTask;
     }
 
     private string LinksJson()
@@ -385,5 +448,101 @@ public sealed class FakeRouterHost(SshTarget target) : IRemoteHost
         }
 
         return new JsonObject { ["nftables"] = items }.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+    }
+
+    /// <summary>The channel of <see cref="RouterScript.SendCommand"/>: what the caller writes is the script; once the input
+    /// ends, each read of the output runs the script to its next printed line.</summary>
+    private sealed class ScriptChannel(FakeRouterHost router, RemoteCommand command) : IRemoteChannel
+    {
+        private readonly MemoryStream _input = new();
+        private readonly TaskCompletionSource _inputDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<RemoteCommandResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private LineStream? _output;
+
+        public RemoteCommand Command => command;
+
+        public string Target => router.Target.ToString();
+
+        public Stream Input => _input;
+
+        public Stream Output => _output ??= new LineStream(this);
+
+        public Task<RemoteCommandResult> Completion => _completion.Task;
+
+        public Task CompleteInputAsync()
+        {
+            _inputDone.TrySetResult();
+            return Task.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _completion.TrySetCanceled();
+            return ValueTask.CompletedTask;
+        }
+
+        private async IAsyncEnumerable<string> LinesAsync()
+        {
+            await _inputDone.Task.ConfigureAwait(false);
+            foreach (var line in router.RunScript(Encoding.UTF8.GetString(_input.ToArray())))
+            {
+                if (line.StartsWith("exit ", StringComparison.Ordinal))
+                {
+                    _completion.TrySetResult(new RemoteCommandResult(command, Target, int.Parse(line[5..], CultureInfo.InvariantCulture), null, "", "", TimeSpan.Zero));
+                    yield break;
+                }
+
+                yield return line;
+            }
+        }
+
+        /// <summary>Standard output, one line per read.</summary>
+        private sealed class LineStream(ScriptChannel channel) : Stream
+        {
+            private readonly IAsyncEnumerator<string> _lines = channel.LinesAsync().GetAsyncEnumerator();
+            private byte[] _pending = [];
+            private int _at;
+
+            public override bool CanRead => true;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => false;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                if (_at == _pending.Length)
+                {
+                    if (!await _lines.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        return 0;
+                    }
+
+                    _pending = Encoding.UTF8.GetBytes(_lines.Current + "\n");
+                    _at = 0;
+                }
+
+                int n = Math.Min(buffer.Length, _pending.Length - _at);
+                _pending.AsMemory(_at, n).CopyTo(buffer);
+                _at += n;
+                return n;
+            }
+
+            public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+            public override void Flush()
+            {
+            }
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
     }
 }

@@ -5,6 +5,7 @@ using Fabric.Registry;
 using Fabric.Remote;
 using Fabric.Remote.Hosts;
 using Fabric.Router.Drift;
+using Fabric.Router.Jobs;
 using Fabric.Router.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -82,8 +83,8 @@ public sealed class RouterDriftMonitorTests : IDisposable
         }
     }
 
-    private RouterDriftMonitor Monitor() => new(
-        _registry, _hosts, Options.Create(new RouterOptions { CheckInterval = Interval }), _time, _metrics, NullLogger<RouterDriftMonitor>.Instance);
+    private RouterDriftMonitor Monitor(RouterGate? gate = null) => new(
+        _registry, _hosts, Options.Create(new RouterOptions { CheckInterval = Interval }), _time, _metrics, NullLogger<RouterDriftMonitor>.Instance, gate: gate);
 
     private async Task AddRegistryAsync()
     {
@@ -191,6 +192,58 @@ public sealed class RouterDriftMonitorTests : IDisposable
         }
         finally
         {
+            await monitor.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_RoundWhileAnApplyJobRuns_ReadsNothingKeepsTheStateAndTheNextRoundReads()
+    {
+        await AddRegistryAsync();
+        var gate = new RouterGate();
+        var monitor = Monitor(gate);
+        int reads = 0;
+        using var applying = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        _router.OnRoundTrip = what =>
+        {
+            if (what == "read")
+            {
+                Interlocked.Increment(ref reads);
+            }
+            else if (what == "run")
+            {
+                // The apply script is on the router and runs until the test lets it go (the router is held meanwhile).
+                applying.Set();
+                release.Wait(TimeSpan.FromSeconds(120));
+            }
+        };
+        await monitor.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitFor.TrueAsync(() => monitor.Rounds >= 1, "the first round");
+            var before = monitor.Of("router1");
+            Assert.Equal(RouterDriftStatus.Drift, before.Status); // nothing applied yet
+            var job = Task.Run(() => new RouterApplyJobHandler(_registry, _hosts, time: _time, gate: gate).RunAsync(new FakeJobContext()));
+            await WaitFor.TrueAsync(() => applying.IsSet, "the apply to run its script");
+            int readsBefore = Volatile.Read(ref reads);
+
+            _time.Advance(Interval);
+            await WaitFor.TrueAsync(() => monitor.Rounds >= 2, "the round during the apply");
+
+            Assert.Equal(readsBefore, Volatile.Read(ref reads));
+            Assert.Equal(before, monitor.Of("router1"));
+            release.Set();
+            await job;
+            _time.Advance(Interval);
+            await WaitFor.TrueAsync(() => monitor.Rounds >= 3, "the round after the apply");
+            Assert.True(Volatile.Read(ref reads) > readsBefore);
+            Assert.Equal(RouterDriftStatus.InSync, monitor.Of("router1").Status);
+            Assert.Equal([EventKind.RouterDrift, EventKind.RouterInSync], (await RouterEventsAsync()).Select(e => e.Kind));
+        }
+        finally
+        {
+            release.Set();
             await monitor.StopAsync(CancellationToken.None);
         }
     }

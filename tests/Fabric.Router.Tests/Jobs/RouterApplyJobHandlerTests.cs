@@ -8,6 +8,7 @@ using Fabric.Remote.Hosts;
 using Fabric.Remote.Testing;
 using Fabric.Router.Jobs;
 using Fabric.Router.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fabric.Router.Tests.Jobs;
 
@@ -50,8 +51,35 @@ public sealed class RouterApplyJobHandlerTests : IDisposable
 
         Assert.Contains("router1: add link eth1.100 (vlan 100, network pub1)", first.Lines);
         Assert.Contains("router1: 6 changes", first.Lines);
-        Assert.Equal(["router1: no changes"], second.Lines);
+        Assert.Equal("router1: no changes", second.Lines[^1]);
+        Assert.Equal(["router1: read", "router1: diff", "router1: no changes"], second.Lines.Select(l => l.Split(" 0.")[0]));
         Assert.Equal(["203.0.113.10"], router.Table!.Sets["vlan100_sources"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_FakeClockMovedByEachRoundTrip_LogsEachPhaseWithItsDurationThenASummaryAndReportsProgress()
+    {
+        await AddRegistryAsync();
+        var time = new FakeTimeProvider();
+        var router = new FakeRouterHost(_target).WithLink("lo").WithLink("eth1").WithLink("eth2");
+        router.OnRoundTrip = what => time.Advance(what switch
+        {
+            "read" => TimeSpan.FromMilliseconds(500),
+            "run" => TimeSpan.FromSeconds(3),
+            _ => TimeSpan.FromMilliseconds(200),
+        });
+        var context = new FakeJobContext();
+
+        await new RouterApplyJobHandler(_registry, new Hosts(router), time: time).RunAsync(context);
+
+        string[] phases = ["router1: read 0.50 s", "router1: diff 0.00 s", "router1: 6 changes", "router1: upload 0.20 s"];
+        Assert.Equal(phases, context.Lines.Take(4));
+        Assert.Equal("router1: add link eth1.100 (vlan 100, network pub1)", context.Lines[4]);
+        Assert.Equal("router1: apply 3.00 s", context.Lines[^2]);
+        Assert.Equal("router1: read 0.50 s, diff 0.00 s, 6 changes, upload 0.20 s, apply 3.00 s", context.Lines[^1]);
+        Assert.Equal(1, router.ScriptRuns);
+        Assert.Equal(["plan", "apply"], context.Steps);
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => new JobProgress(i, 6, "changes")), context.Reports);
     }
 
     [Fact]
