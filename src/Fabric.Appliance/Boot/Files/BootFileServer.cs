@@ -151,7 +151,15 @@ internal sealed partial class BootFileServer(BootFilesSettings settings, FabricO
                     return;
                 }
 
-                bool keepAlive = request!.KeepAlive && !request.HasBody && !_stopping.IsCancellationRequested;
+                if (!request!.IsGetOrHead)
+                {
+                    var reason = $"'{request.Method}' is not served here; boot files take GET and HEAD";
+                    await SendAsync(socket, HttpFileResponse.Error(405, "method", reason, Now(), keepAlive: false)).ConfigureAwait(false);
+                    linger = true;
+                    return;
+                }
+
+                bool keepAlive = request.KeepAlive && !request.HasBody && !_stopping.IsCancellationRequested;
                 if (!await RespondAsync(socket, request, keepAlive, headBuffer, sender, deadline).ConfigureAwait(false))
                 {
                     return;
@@ -189,15 +197,9 @@ internal sealed partial class BootFileServer(BootFilesSettings settings, FabricO
         }
     }
 
-    /// <summary>Answers one request; false when the connection cannot go on.</summary>
+    /// <summary>Answers a GET or HEAD; false when the connection cannot go on.</summary>
     private async ValueTask<bool> RespondAsync(Socket socket, HttpFileRequest request, bool keepAlive, byte[] headBuffer, FileSender sender, CancellationTokenSource deadline)
     {
-        if (!request.IsGetOrHead)
-        {
-            await SendAsync(socket, HttpFileResponse.Error(405, "method", $"'{request.Method}' is not served here; boot files take GET and HEAD", Now(), keepAlive: false)).ConfigureAwait(false);
-            return false;
-        }
-
         var relative = request.Path.StartsWith(FilesPrefix, StringComparison.Ordinal) ? request.Path[FilesPrefix.Length..] : null;
         string? fullPath = null;
         var file = relative is null ? null : Open(relative, out fullPath);
@@ -265,7 +267,8 @@ internal sealed partial class BootFileServer(BootFilesSettings settings, FabricO
         try
         {
             fullPath = full;
-            return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            // SendPacketsElement takes only a file opened for asynchronous I/O; sendfile reads it by offset either way.
+            return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
