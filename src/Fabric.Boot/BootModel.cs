@@ -170,7 +170,7 @@ public sealed record BootModel
             StorageTargets = StorageTargetsFor(root, context.RootTargets),
             Token = context.BootToken ?? string.Empty,
             PublicUrl = publicUrl,
-            FilesUrl = Core.BootUrls.Files(publicUrl),
+            FilesUrl = Core.BootUrls.Files(context.Endpoints.FilesBase?.ToString() ?? publicUrl),
             ScriptUrl = Core.BootUrls.Script(publicUrl, mac),
             TftpServer = context.Endpoints.TftpServer ?? string.Empty,
             Kernel = options.KernelName,

@@ -6,7 +6,9 @@ namespace Fabric.Boot;
 /// <summary>Where the appliance can be reached by booting nodes.</summary>
 /// <param name="HttpBase">Base URL of the appliance's HTTP server as nodes reach it, e.g. <c>http://10.0.0.1:8080</c>.</param>
 /// <param name="TftpServer">Address of the TFTP server (next-server), or null when TFTP is off.</param>
-public sealed record ApplianceEndpoints(Uri HttpBase, string? TftpServer);
+/// <param name="FilesBase">Base URL of the boot file server when it is on (its <c>/boot/files/</c> serves the same files
+/// with sendfile), e.g. <c>http://10.0.0.1:8081</c>; null means the files come from <paramref name="HttpBase"/>.</param>
+public sealed record ApplianceEndpoints(Uri HttpBase, string? TftpServer, Uri? FilesBase = null);
 
 /// <summary>Everything a template may use for one node. Built by the appliance from the registry.</summary>
 /// <param name="Node">The node. For an unknown MAC (discovery) a synthetic node in state <c>discovered</c>.</param>

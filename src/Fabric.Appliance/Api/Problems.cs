@@ -44,9 +44,12 @@ internal static class Problems
         400 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.1",
         401 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
         404 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5",
+        405 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.6",
         409 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10",
         413 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
         415 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16",
+        416 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.17",
+        431 => "https://www.rfc-editor.org/rfc/rfc6585#section-5",
         501 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.2",
         _ => "about:blank",
     };

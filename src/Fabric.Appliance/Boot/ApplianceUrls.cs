@@ -1,4 +1,5 @@
 using System.Net;
+using Fabric.Appliance.Boot.Files;
 using Fabric.Appliance.Hosting;
 using Fabric.Boot;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -35,5 +36,23 @@ public sealed class ApplianceUrls(FabricOptions options, IServiceProvider servic
         { Address: var a } => a.ToString(),
     };
 
-    public ApplianceEndpoints Endpoints => new(HttpBase, TftpServer);
+    /// <summary>Where nodes fetch boot files when the boot file server (<c>Fabric:BootFiles:Endpoint</c>) is on: its port
+    /// on the address it listens on (a wildcard address read as <see cref="HttpBase"/>'s host); null when it is off.</summary>
+    public Uri? FilesBase
+    {
+        get
+        {
+            var server = services.GetService<BootFileServer>();
+            var endpoint = server?.LocalEndpoint ?? server?.ConfiguredEndpoint;
+            if (endpoint is null || endpoint.Port == 0)
+            {
+                return null;
+            }
+
+            var host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any) ? HttpBase.Host : endpoint.Address.ToString();
+            return new UriBuilder(Uri.UriSchemeHttp, host, endpoint.Port).Uri;
+        }
+    }
+
+    public ApplianceEndpoints Endpoints => new(HttpBase, TftpServer, FilesBase);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Fabric.Api.Contracts;
 using Fabric.Appliance.Api;
 using Fabric.Appliance.Boot;
+using Fabric.Appliance.Boot.Files;
 using Fabric.Appliance.Metrics;
 using Fabric.Appliance.Security;
 using Fabric.Boot;
@@ -37,6 +38,7 @@ public static class ApplianceHosting
         {
             var ports = new List<string>();
             StartupChecks.Ports((HttpOptions)values[typeof(HttpOptions)], (TftpSettings)values[typeof(TftpSettings)], (DhcpSettings)values[typeof(DhcpSettings)], ports);
+            StartupChecks.BootFilesPort((BootFilesSettings)values[typeof(BootFilesSettings)], ports);
             problems = ports;
         }
 
@@ -63,6 +65,12 @@ public static class ApplianceHosting
         services.TryAddSingleton(sp => new BootTokens(options));
         services.TryAddSingleton(sp => new Fabric.Remote.Keys.NodeHostKeys(Path.Combine(options.DataDir, Fabric.Remote.Keys.NodeHostKeys.FolderName)));
         services.TryAddSingleton<ApplianceUrls>();
+        if ((BootFilesSettings)values[typeof(BootFilesSettings)] is { Enabled: true } bootFiles)
+        {
+            services.TryAddSingleton(sp => new BootFileServer(bootFiles, options, sp.GetRequiredService<ILogger<BootFileServer>>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddHostedService(sp => sp.GetRequiredService<BootFileServer>());
+        }
+
         services.TryAddSingleton<IBootContextFactory, BootContextFactory>();
         services.TryAddSingleton<IBootScripts, BootScripts>();
         services.TryAddSingleton<Fabric.Tftp.Files.ITftpVirtualFiles, TftpBootFiles>();
@@ -109,6 +117,7 @@ public static class ApplianceHosting
         HttpOptions.Add(services);
         DhcpSettings.Add(services);
         services.AddFabricSettings<TftpSettings, TftpSettingsValidator>(TftpSettings.Section);
+        services.AddFabricSettings<BootFilesSettings, BootFilesSettingsValidator>(BootFilesSettings.Section);
         return services;
     }
 

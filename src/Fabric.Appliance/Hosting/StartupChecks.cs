@@ -145,6 +145,15 @@ internal static class StartupChecks
         }
     }
 
+    /// <summary>The boot file server's port is free, when it is on (<c>Fabric:BootFiles:Endpoint</c>).</summary>
+    public static void BootFilesPort(BootFilesSettings bootFiles, List<string> problems)
+    {
+        if (bootFiles.ParsedEndpoint is { Port: > 0 } endpoint && TcpInUse(endpoint) is { } reason)
+        {
+            problems.Add($"{BootFilesSettings.Section}:Endpoint: '{bootFiles.Endpoint}' cannot be listened on: {reason}");
+        }
+    }
+
     private static IPAddress? ListenAddress(string host) => host switch
     {
         "any" or "0.0.0.0" => IPAddress.Any,
