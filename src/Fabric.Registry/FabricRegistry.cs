@@ -1,5 +1,6 @@
 using Fabric.Registry.Settings;
 using Fabric.Registry.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Fabric.Registry;
@@ -18,6 +19,7 @@ public static class FabricRegistry
     public static IRegistry Open(IRegistryStore store, TimeProvider? time = null, DiscoveryOptions? discovery = null, EventOptions? events = null, RegistryMetrics? metrics = null) =>
         new RegistryService(store, time ?? TimeProvider.System, Options.Create(discovery ?? new DiscoveryOptions()), Options.Create(events ?? new EventOptions()), metrics ?? new RegistryMetrics());
 
-    /// <summary>The SQLite store (WAL, synchronous=FULL), migrated to the latest schema.</summary>
-    public static IRegistryStore OpenSqliteStore(string databasePath) => SqliteRegistryStore.Open(databasePath);
+    /// <summary>The SQLite store (WAL, synchronous=FULL, checkpointed off the write path), migrated to the latest schema.</summary>
+    public static IRegistryStore OpenSqliteStore(string databasePath, ILoggerFactory? loggers = null) =>
+        SqliteRegistryStore.Open(databasePath, logger: loggers?.CreateLogger<WalCheckpointer>());
 }

@@ -14,8 +14,9 @@ internal sealed partial class RegistryService
         return new Subscription(this, observer);
     }
 
-    /// <summary>The nodes that differ between two snapshots (an unchanged node keeps its entry, so this compares
-    /// references), given to every observer. Nothing is computed when no one observes.</summary>
+    /// <summary>The nodes that differ between two snapshots, given to every observer. Only the nodes the group touched
+    /// are compared (<see cref="RegistrySnapshot.Touched"/>; an unchanged node keeps its entry, so this compares
+    /// references first): the cost is the group's size, not the registry's. Nothing is computed when no one observes.</summary>
     private void Publish(RegistrySnapshot before, RegistrySnapshot after)
     {
         var observers = _observers;
@@ -25,23 +26,21 @@ internal sealed partial class RegistryService
         }
 
         var changes = new List<NodeChange>();
-        foreach (var (name, entry) in after.Nodes)
+        foreach (var name in after.Touched)
         {
-            if (!before.Nodes.TryGetValue(name, out var old))
+            before.Nodes.TryGetValue(name, out var old);
+            after.Nodes.TryGetValue(name, out var entry);
+            if (old is null && entry is not null)
             {
                 changes.Add(new NodeChange(null, entry.Node));
             }
-            else if (!ReferenceEquals(old, entry) && old.Node != entry.Node)
+            else if (old is not null && entry is null)
+            {
+                changes.Add(new NodeChange(old.Node, null));
+            }
+            else if (old is not null && entry is not null && !ReferenceEquals(old, entry) && old.Node != entry.Node)
             {
                 changes.Add(new NodeChange(old.Node, entry.Node));
-            }
-        }
-
-        foreach (var (name, entry) in before.Nodes)
-        {
-            if (!after.Nodes.ContainsKey(name))
-            {
-                changes.Add(new NodeChange(entry.Node, null));
             }
         }
 

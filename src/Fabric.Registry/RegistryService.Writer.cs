@@ -27,7 +27,7 @@ internal sealed partial class RegistryService
                 group.Add(operation);
             }
 
-            var snapshot = _snapshot;
+            var snapshot = _snapshot.Touched.IsEmpty ? _snapshot : _snapshot with { Touched = _snapshot.Touched.Clear() };
             try
             {
                 using var batch = _store.BeginBatch();

@@ -330,12 +330,26 @@ internal sealed partial class RegistryService : IRegistry
 
     public async Task<IReadOnlyList<Node>> FailStuckBootsAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        // The registry is walked here, on the caller's thread, against the published snapshot; the writer only checks the
+        // few nodes found again. Walking it inside the writer would hold every queued write (boot scripts) for a walk
+        // of the whole registry.
+        var stuck = StuckBoots(_snapshot, _time.GetUtcNow(), timeout).Select(e => e.Node.Name).ToList();
+        if (stuck.Count == 0)
+        {
+            return [];
+        }
+
         var result = await WriteAsync<IReadOnlyList<Node>>((snapshot, batch) =>
         {
             var now = _time.GetUtcNow();
             var failed = new List<Node>();
-            foreach (var entry in snapshot.Nodes.Values.Where(e => e.Node.State == NodeState.Booting && now - e.StateChangedAt >= timeout).ToList())
+            foreach (var name in stuck)
             {
+                if (!snapshot.Nodes.TryGetValue(name, out var entry) || !IsStuck(entry, now, timeout))
+                {
+                    continue;
+                }
+
                 var decision = NodeLifecycle.Decide(entry.Node.State, NodeTrigger.BootTimedOut, ActorKind.Appliance);
                 if (!decision.Changes)
                 {
@@ -354,6 +368,12 @@ internal sealed partial class RegistryService : IRegistry
         }, cancellationToken);
         return result.Value ?? [];
     }
+
+    private static IEnumerable<StoredNode> StuckBoots(RegistrySnapshot snapshot, DateTimeOffset now, TimeSpan timeout) =>
+        snapshot.Nodes.Values.Where(e => IsStuck(e, now, timeout));
+
+    private static bool IsStuck(StoredNode entry, DateTimeOffset now, TimeSpan timeout) =>
+        entry.Node.State == NodeState.Booting && now - entry.StateChangedAt >= timeout;
 
     public async Task<IReadOnlyList<Node>> RemoveStaleDiscoveredAsync(TimeSpan retention, CancellationToken cancellationToken = default)
     {

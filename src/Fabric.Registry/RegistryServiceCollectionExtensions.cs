@@ -19,7 +19,7 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EventOptions>, EventOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RegistryMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        services.TryAddSingleton(_ => FabricRegistry.OpenSqliteStore(databasePath));
+        services.TryAddSingleton(sp => FabricRegistry.OpenSqliteStore(databasePath, sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.TryAddSingleton<IRegistry>(sp => new RegistryService(
             sp.GetRequiredService<IRegistryStore>(),
             sp.GetRequiredService<TimeProvider>(),

@@ -17,6 +17,10 @@ internal sealed record RegistrySnapshot(
     public ImmutableDictionary<(string Pair, string Volume), Volumes.SlotReservation> Reservations { get; init; } =
         ImmutableDictionary<(string Pair, string Volume), Volumes.SlotReservation>.Empty;
 
+    /// <summary>The names of the nodes added, changed or removed since the writer last cleared this (the writer clears it
+    /// at the start of each group), so telling observers what a group changed costs its own size, not the registry's.</summary>
+    public ImmutableHashSet<string> Touched { get; init; } = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+
     public static RegistrySnapshot Empty { get; } = new(
         ImmutableDictionary.Create<string, StoredNode>(StringComparer.Ordinal),
         ImmutableDictionary<MacAddress, string>.Empty,
@@ -43,7 +47,15 @@ internal sealed record RegistrySnapshot(
         var ips = entry.Node.Ip is null ? snapshot.Ips : snapshot.Ips.SetItem(Ipv4.ToUInt32(entry.Node.Ip), entry.Node.Name);
         var roles = snapshot.Roles.SetItem(entry.Node.Role, snapshot.Roles[entry.Node.Role].Add(entry.Node.Name));
         var discovered = snapshot.DiscoveredCount + (entry.Node.State == NodeState.Discovered ? 1 : 0);
-        return snapshot with { Nodes = snapshot.Nodes.SetItem(entry.Node.Name, entry), Macs = macs, Ips = ips, Roles = roles, DiscoveredCount = discovered };
+        return snapshot with
+        {
+            Nodes = snapshot.Nodes.SetItem(entry.Node.Name, entry),
+            Macs = macs,
+            Ips = ips,
+            Roles = roles,
+            DiscoveredCount = discovered,
+            Touched = snapshot.Touched.Add(entry.Node.Name),
+        };
     }
 
     public RegistrySnapshot WithoutNode(string name)
@@ -57,7 +69,7 @@ internal sealed record RegistrySnapshot(
         var ips = entry.Node.Ip is null ? Ips : Ips.Remove(Ipv4.ToUInt32(entry.Node.Ip));
         var roles = Roles.SetItem(entry.Node.Role, Roles[entry.Node.Role].Remove(name));
         var discovered = DiscoveredCount - (entry.Node.State == NodeState.Discovered ? 1 : 0);
-        return this with { Nodes = Nodes.Remove(name), Macs = macs, Ips = ips, Roles = roles, DiscoveredCount = discovered };
+        return this with { Nodes = Nodes.Remove(name), Macs = macs, Ips = ips, Roles = roles, DiscoveredCount = discovered, Touched = Touched.Add(name) };
     }
 
     /// <summary>Nodes of one role in name order, without walking the others (the boot path asks for storage nodes).</summary>

@@ -361,6 +361,26 @@ public sealed class RegistryValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task FailStuckBoots_NoNodeBooting_WritesNothing()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var dir = new TempDir();
+        using var registry = FabricRegistry.Open(dir.Database, clock);
+        await registry.AddNodeAsync(Node("idle", "52:54:00:00:00:01"), Actor.Admin);
+        await registry.ApplyAsync("idle", NodeTrigger.BootScriptFetched, EventKind.BootScript, "served", Actor.Boot);
+        clock.Advance(TimeSpan.FromMinutes(11));
+        Assert.Single(await registry.FailStuckBootsAsync(TimeSpan.FromMinutes(10)));
+        int events = (await registry.ListEventsAsync("idle")).Value!.Count;
+
+        clock.Advance(TimeSpan.FromMinutes(11));
+        var failed = await registry.FailStuckBootsAsync(TimeSpan.FromMinutes(10));
+
+        Assert.Empty(failed);
+        Assert.Equal(NodeState.Failed, registry.FindNode("idle")!.State);
+        Assert.Equal(events, (await registry.ListEventsAsync("idle")).Value!.Count);
+    }
+
+    [Fact]
     public async Task Open_Again_ReloadsEverything()
     {
         await AddBootNetworkAsync();

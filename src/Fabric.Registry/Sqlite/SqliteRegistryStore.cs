@@ -5,27 +5,34 @@ using Fabric.Core;
 using Fabric.Core.Events;
 using Fabric.Core.Lifecycle;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SQLitePCL;
 
 namespace Fabric.Registry.Sqlite;
 
 /// <summary>The registry on one SQLite database (WAL, synchronous=FULL, migrated when opened). One connection writes;
 /// the event log is read on connections of its own. The schema's UNIQUE and FOREIGN KEY constraints are the last word
-/// on taken names, MACs and addresses.</summary>
+/// on taken names, MACs and addresses. The WAL is checkpointed off the write path (<see cref="WalCheckpointer"/>).</summary>
 internal sealed class SqliteRegistryStore : IRegistryStore
 {
     private const int SqliteConstraint = 19;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
+    private readonly WalCheckpointer? _checkpointer;
 
-    private SqliteRegistryStore(string connectionString, SqliteConnection writer)
+    private SqliteRegistryStore(string connectionString, SqliteConnection writer, WalCheckpointer? checkpointer)
     {
         _connectionString = connectionString;
         _writer = writer;
+        _checkpointer = checkpointer;
     }
 
+    /// <summary>The checkpointer of a writable store (null when opened read-only).</summary>
+    internal WalCheckpointer? Checkpointer => _checkpointer;
+
     /// <summary>Opens (creating and migrating as needed) the database at <paramref name="databasePath"/>.</summary>
-    public static SqliteRegistryStore Open(string databasePath, bool readOnly = false)
+    public static SqliteRegistryStore Open(string databasePath, bool readOnly = false, ILogger? logger = null, int checkpointPages = WalCheckpointer.DefaultThresholdPages)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(databasePath));
         if (directory is not null && !readOnly)
@@ -44,13 +51,16 @@ internal sealed class SqliteRegistryStore : IRegistryStore
         var writer = OpenConnection(connectionString);
         try
         {
-            if (!readOnly)
+            if (readOnly)
             {
-                writer.Execute("PRAGMA journal_mode=WAL");
-                Migrator.Apply(writer);
+                return new SqliteRegistryStore(connectionString, writer, null);
             }
 
-            return new SqliteRegistryStore(connectionString, writer);
+            writer.Execute("PRAGMA journal_mode=WAL");
+            Migrator.Apply(writer);
+            writer.Execute("PRAGMA wal_autocheckpoint=0");
+            _ = WrittenPages(writer);
+            return new SqliteRegistryStore(connectionString, writer, WalCheckpointer.Open(connectionString, checkpointPages, logger));
         }
         catch
         {
@@ -67,11 +77,21 @@ internal sealed class SqliteRegistryStore : IRegistryStore
         return connection;
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        _checkpointer?.Dispose();
+        _writer.Dispose();
+    }
 
     public StoredRegistry Load() => SqliteRegistryLoader.Load(_writer);
 
-    public IRegistryBatch BeginBatch() => new Batch(_writer, Guard(() => _writer.BeginTransaction()));
+    public IRegistryBatch BeginBatch() => new Batch(_writer, Guard(() => _writer.BeginTransaction()), Committed);
+
+    /// <summary>Pages the connection wrote (to the WAL) since the last call.</summary>
+    private static int WrittenPages(SqliteConnection connection) =>
+        raw.sqlite3_db_status(connection.Handle, raw.SQLITE_DBSTATUS_CACHE_WRITE, out int written, out _, 1) == raw.SQLITE_OK ? written : 0;
+
+    private void Committed() => _checkpointer?.Written(WrittenPages(_writer));
 
     public async Task<IReadOnlyList<NodeEvent>> ListEventsAsync(string node, int limit, CancellationToken cancellationToken = default)
     {
@@ -143,7 +163,7 @@ internal sealed class SqliteRegistryStore : IRegistryStore
         return 0;
     });
 
-    private sealed class Batch(SqliteConnection connection, SqliteTransaction transaction) : IRegistryBatch
+    private sealed class Batch(SqliteConnection connection, SqliteTransaction transaction, Action committed) : IRegistryBatch
     {
         private const string Operation = "op";
 
@@ -255,7 +275,11 @@ internal sealed class SqliteRegistryStore : IRegistryStore
             }
         });
 
-        public void Commit() => Guard(transaction.Commit);
+        public void Commit()
+        {
+            Guard(transaction.Commit);
+            committed();
+        }
 
         public void Dispose() => transaction.Dispose();
 

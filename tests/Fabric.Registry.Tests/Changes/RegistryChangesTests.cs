@@ -52,4 +52,38 @@ public sealed class RegistryChangesTests
         Assert.NotNull(registry.FindNode("h2"));
         Assert.Equal(NodeRole.Hardware, registry.FindNode("h1")!.Role);
     }
+
+    [Fact]
+    public async Task Subscribe_EventOnlyWriteAndRefusedWriteInOneGroup_PublishOnlyTheNodesThatChanged()
+    {
+        using var dir = new TempDir();
+        using var registry = FabricRegistry.Open(dir.Database);
+        Assert.True((await registry.AddNodeAsync(new NodeInput { Name = "h1", Role = "hardware", Macs = ["52:54:00:00:00:01"] }, Actor.Admin)).Succeeded);
+        var seen = new List<NodeChange>();
+        using var subscription = registry.Subscribe(changes =>
+        {
+            lock (seen)
+            {
+                seen.AddRange(changes);
+            }
+        });
+
+        // Queued together, so the writer may take them as one group: an event only, a node added, the same MAC again
+        // (refused), and a second node added.
+        var writes = new Task[]
+        {
+            registry.RecordAsync("h1", EventKind.BootScript, "served", Actor.Boot),
+            registry.AddNodeAsync(new NodeInput { Name = "h2", Role = "hardware", Macs = ["52:54:00:00:00:02"] }, Actor.Admin),
+            registry.AddNodeAsync(new NodeInput { Name = "h3", Role = "hardware", Macs = ["52:54:00:00:00:02"] }, Actor.Admin),
+            registry.AddNodeAsync(new NodeInput { Name = "h4", Role = "hardware", Macs = ["52:54:00:00:00:04"] }, Actor.Admin),
+        };
+        await Task.WhenAll(writes);
+        Assert.True((await registry.RecordAsync("h2", EventKind.BootScript, "served", Actor.Boot)).Succeeded);
+
+        lock (seen)
+        {
+            Assert.Equal(["h2", "h4"], seen.Select(c => c.Name).Order(StringComparer.Ordinal));
+            Assert.All(seen, c => Assert.Null(c.Before));
+        }
+    }
 }
