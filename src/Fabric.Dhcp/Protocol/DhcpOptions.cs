@@ -195,7 +195,8 @@ public static class DhcpSubOptions
 /// <summary>Builds a <see cref="DhcpOptions"/>: insertion order is kept, setting a code again replaces it.</summary>
 public sealed class DhcpOptionsBuilder
 {
-    private readonly List<DhcpOption> _options = [];
+    // A reply carries about ten options: room for them from the start.
+    private readonly List<DhcpOption> _options = new(16);
 
     public DhcpOptionsBuilder()
     {

@@ -241,8 +241,10 @@ internal sealed partial class DhcpServer : BackgroundService
 
         var run = _pipeline.RunAsync(request, iface, l.SourceAddress(sourceAddress), ct);
         var context = run.IsCompletedSuccessfully ? run.Result : run.AsTask().GetAwaiter().GetResult();
-        foreach (var anomaly in context.Anomalies)
+        var anomalies = context.Anomalies;
+        for (int a = 0; a < anomalies.Count; a++)
         {
+            var anomaly = anomalies[a];
             _metrics.Anomaly(anomaly);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
