@@ -330,7 +330,7 @@ public sealed class DhcpPacket
 
         // Encoded option fragments in order: each at most 255 bytes of value.
         int total = 0;
-        foreach (var o in Options.All)
+        foreach (var o in Options.Span)
         {
             int parts = Math.Max(1, (o.Value.Length + 254) / 255);
             total += (2 * parts) + o.Value.Length;
@@ -340,7 +340,7 @@ public sealed class DhcpPacket
         if (total <= mainCapacity)
         {
             int pos = MinLength;
-            foreach (var o in Options.All)
+            foreach (var o in Options.Span)
             {
                 WriteFragments(d, ref pos, o, 0, o.Value.Length);
             }
@@ -373,7 +373,7 @@ public sealed class DhcpPacket
         int area = 0;
         int p = areas[0].Start;
         int mainEnd = p;
-        foreach (var o in Options.All)
+        foreach (var o in Options.Span)
         {
             int offset = 0;
             do
