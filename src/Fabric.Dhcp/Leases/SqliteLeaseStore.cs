@@ -25,6 +25,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
     private readonly LeaseRowWriter _rows;
     private readonly GatherPolicy _gather = new();
     private bool _writing;
+    private long _commitTicks;
     private int _rowsSinceCheckpoint;
     private readonly Action<int, TimeSpan>? _onBatch;
     private Action? _afterGroup;
@@ -147,7 +148,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            if (_writing || _queued.Count > 0 || _gather.ArrivalRate >= GatherPolicy.AboveRate)
+            if (_writing || _queued.Count > 0 || !GatherPolicy.CommitNow(_gather.ArrivalRate, Stopwatch.GetElapsedTime(0, Volatile.Read(ref _commitTicks))))
             {
                 return false;
             }
@@ -244,6 +245,11 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         {
             error = ex;
         }
+
+        // How long a commit takes (smoothed): TryCommitNow blocks its caller for about that long.
+        long took = Stopwatch.GetTimestamp() - started;
+        long smoothed = Volatile.Read(ref _commitTicks);
+        Volatile.Write(ref _commitTicks, smoothed == 0 ? took : ((smoothed * 7) + took) / 8);
 
         foreach (var item in group)
         {
@@ -355,7 +361,21 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         /// <summary>Leases per second arriving, smoothed over the last few batches.</summary>
         public double ArrivalRate { get; private set; }
 
+        /// <summary>A commit blocking the caller's thread longer than this (a slow or busy disk) is left to the writer
+        /// thread: the caller (a socket's receive thread) must keep answering meanwhile.</summary>
+        public static readonly TimeSpan CommitNowMaxTime = TimeSpan.FromMilliseconds(1);
+
+        /// <summary>The largest share of its time a caller may spend committing leases itself.</summary>
+        public const double CommitNowMaxShare = 0.25;
+
         public bool ShouldWait(int queued) => queued < BelowCount && ArrivalRate >= AboveRate;
+
+        /// <summary>Whether a lone lease should be committed on the caller's thread: it pays only while the writer would
+        /// commit it at once anyway (below <see cref="AboveRate"/>) and while it blocks the caller briefly and seldom
+        /// (a commit, with its fsync, under <see cref="CommitNowMaxTime"/>, and arrivals times that under
+        /// <see cref="CommitNowMaxShare"/>).</summary>
+        public static bool CommitNow(double arrivalRate, TimeSpan commitTime) =>
+            arrivalRate < AboveRate && commitTime < CommitNowMaxTime && arrivalRate * commitTime.TotalSeconds < CommitNowMaxShare;
 
         /// <summary>Notes a batch of <paramref name="count"/> leases taken at <paramref name="timestamp"/>
         /// (Stopwatch ticks): they arrived since the previous batch was taken.</summary>

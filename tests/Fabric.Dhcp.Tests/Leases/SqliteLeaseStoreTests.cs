@@ -90,7 +90,7 @@ public sealed class SqliteLeaseStoreTests : IDisposable
         int groups = 0;
         store.OnGroupDurable(() => groups++);
 
-        Assert.True(store.TryCommitNow(Rec(0x0a090071, 8), waiter));
+        Assert.True(store.TryCommitNow(Rec(0x0a090071, 8), waiter)); // a new store: nothing measured, nothing queued
 
         // Told before TryCommitNow returned, on this thread, with the row already readable from another connection.
         Assert.True(waiter.Told);
@@ -227,6 +227,15 @@ public sealed class SqliteLeaseStoreTests : IDisposable
             RowsSeen = (long)cmd.ExecuteScalar()!;
         }
     }
+
+    [Theory]
+    [InlineData(0, 0.0, true)] // nothing measured yet
+    [InlineData(1000, 0.2, true)] // 1,000/s, 0.2 ms fsync: busy 20 % of the time
+    [InlineData(1000, 0.3, false)] // busy 30 %: leave it to the writer
+    [InlineData(100, 1.5, false)] // a slow disk blocks the receive thread too long, even at low rates
+    [InlineData(2500, 0.05, false)] // fast enough to gather: the writer groups them
+    public void GatherPolicy_CommitNow_OnlyWhenBriefAndSeldom(double rate, double commitMs, bool expected) =>
+        Assert.Equal(expected, SqliteLeaseStore.GatherPolicy.CommitNow(rate, TimeSpan.FromMilliseconds(commitMs)));
 
     private static void InterlockedMax(ref int target, int value)
     {
