@@ -366,7 +366,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         public static readonly TimeSpan CommitNowMaxTime = TimeSpan.FromMilliseconds(1);
 
         /// <summary>The largest share of its time a caller may spend committing leases itself.</summary>
-        public const double CommitNowMaxShare = 0.25;
+        public const double CommitNowMaxShare = 0.5;
 
         public bool ShouldWait(int queued) => queued < BelowCount && ArrivalRate >= AboveRate;
 

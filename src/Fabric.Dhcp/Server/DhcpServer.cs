@@ -289,7 +289,11 @@ internal sealed partial class DhcpServer : BackgroundService
             // hand-off to the writer thread and back, the ACK leaves from here right after the commit.
             var ack = _waiters.Rent(this);
             ack.Prepare(l, context, reply, destination, reply.TryWrite(ack.Buffer, out int n, max) ? n : -1);
-            if (batch.Count > 1 || !_options.CommitOnReceiveThread || !_store.TryCommitNow(lease, ack))
+            if (batch.Count == 1 && _options.CommitOnReceiveThread && _store.TryCommitNow(lease, ack))
+            {
+                _metrics.CommittedOnReceiveThread();
+            }
+            else
             {
                 _store.Commit(lease, ack);
             }

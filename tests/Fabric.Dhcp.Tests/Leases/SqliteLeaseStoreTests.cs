@@ -230,8 +230,8 @@ public sealed class SqliteLeaseStoreTests : IDisposable
 
     [Theory]
     [InlineData(0, 0.0, true)] // nothing measured yet
-    [InlineData(1000, 0.2, true)] // 1,000/s, 0.2 ms fsync: busy 20 % of the time
-    [InlineData(1000, 0.3, false)] // busy 30 %: leave it to the writer
+    [InlineData(1000, 0.4, true)] // 1,000/s, 0.4 ms fsync: busy 40 % of the time
+    [InlineData(1000, 0.6, false)] // busy 60 %: leave it to the writer
     [InlineData(100, 1.5, false)] // a slow disk blocks the receive thread too long, even at low rates
     [InlineData(2500, 0.05, false)] // fast enough to gather: the writer groups them
     public void GatherPolicy_CommitNow_OnlyWhenBriefAndSeldom(double rate, double commitMs, bool expected) =>
