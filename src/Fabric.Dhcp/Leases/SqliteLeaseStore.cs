@@ -8,7 +8,9 @@ namespace Fabric.Dhcp.Leases;
 /// <summary>Leases in SQLite (WAL, synchronous=FULL). Writes from concurrent clients are grouped: one
 /// writer thread takes everything queued, commits it in a single transaction, then calls every waiter back,
 /// so each lease is on disk before its ACK is sent without one fsync per client. The WAL is checkpointed on a
-/// second thread and connection, so a checkpoint's fsyncs never stall a batch of ACKs.</summary>
+/// second thread and connection, so a checkpoint's fsyncs never stall a batch of ACKs. A lone lease may instead be
+/// committed on the caller's thread (<see cref="TryCommitNow"/>) while that is brief and the writer is idle; one
+/// thread writes at a time either way.</summary>
 internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposable
 {
     private const int MaxBatch = 1024;
@@ -140,9 +142,9 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         (await LoadAsync(cancellationToken)).Select(r => r.ToLease()).ToList();
 
     /// <summary>Commits <paramref name="record"/> on the calling thread, and tells <paramref name="waiter"/> there,
-    /// when no group is being written or waiting and leases arrive slower than <see cref="GatherPolicy.AboveRate"/>
-    /// (when the writer thread would commit it at once anyway): the lease skips the hand-off to the writer thread and
-    /// back. Returns false, having done nothing, otherwise; the caller then queues it with <see cref="Commit(LeaseRecord, ILeaseCommitWaiter)"/>.</summary>
+    /// when no group is being written or waiting and <see cref="GatherPolicy.CommitNow"/> says it pays (leases slower
+    /// than <see cref="GatherPolicy.AboveRate"/>, so the writer would commit it at once anyway, and commits brief): the
+    /// lease skips the hand-off to the writer thread and back. Returns false, having done nothing, otherwise; the caller then queues it with <see cref="Commit(LeaseRecord, ILeaseCommitWaiter)"/>.</summary>
     public bool TryCommitNow(LeaseRecord record, ILeaseCommitWaiter waiter)
     {
         lock (_gate)
