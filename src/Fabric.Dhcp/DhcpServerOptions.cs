@@ -47,6 +47,11 @@ public sealed record DhcpServerOptions
     /// ReceiveFrom/SendTo per datagram, the path every other OS takes.</summary>
     public bool BatchedIo { get; init; } = true;
 
+    /// <summary>A lone REQUEST whose lease can be committed at once (the lease store idle, leases arriving slowly)
+    /// is committed on the socket's receive thread, which then sends its ACK, instead of going to the lease writer
+    /// thread and back; false always hands leases to the writer thread.</summary>
+    public bool CommitOnReceiveThread { get; init; } = true;
+
     public TimeSpan OfferTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public int MaxOutstandingOffers { get; init; } = 4096;

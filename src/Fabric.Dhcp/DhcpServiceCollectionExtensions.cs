@@ -63,6 +63,7 @@ public static class DhcpConfiguration
             BootFiles = files,
             Proxy = Bool(section, "Proxy", errors),
             BatchedIo = Bool(section, "BatchedIo", errors, fallback: defaults.BatchedIo),
+            CommitOnReceiveThread = Bool(section, "CommitOnReceiveThread", errors, fallback: defaults.CommitOnReceiveThread),
             Port = Int(section, "Port", defaults.Port, errors),
             ProxyPort = Int(section, "ProxyPort", defaults.ProxyPort, errors),
             DataDir = NonEmpty(configuration["Fabric:DataDir"]) ?? defaultDataDir ?? "",

@@ -55,6 +55,15 @@ public class DhcpConfigurationTests
     }
 
     [Fact]
+    public void Read_CommitOnReceiveThread_DefaultOnFalseReadBadValueReported()
+    {
+        Assert.True(DhcpConfiguration.Read(Config()).CommitOnReceiveThread);
+        Assert.False(DhcpConfiguration.Read(Config(("Fabric:Dhcp:CommitOnReceiveThread", "false"))).CommitOnReceiveThread);
+        var ex = Assert.Throws<InvalidOperationException>(() => DhcpConfiguration.Read(Config(("Fabric:Dhcp:CommitOnReceiveThread", "sometimes"))));
+        Assert.Contains("Fabric:Dhcp:CommitOnReceiveThread 'sometimes'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_KeysAbsent_HostDefaultsUsed()
     {
         var o = DhcpConfiguration.Read(Config(("Fabric:Dhcp:Interfaces", "eth1")), "/srv/fabric", "http://10.0.0.9:8080/");

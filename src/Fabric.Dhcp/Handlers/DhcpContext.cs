@@ -57,8 +57,12 @@ public sealed class DhcpContext(DhcpPacket request, DhcpInterface iface, IPAddre
     /// <summary>Why nothing is sent (a metric tag), or null.</summary>
     public string? DropReason { get; private set; }
 
-    /// <summary>Problems noticed but tolerated (metric tags).</summary>
-    public List<string> Anomalies { get; } = [];
+    private List<string>? _anomalies;
+
+    /// <summary>Problems noticed but tolerated (metric tags); made only when there is one.</summary>
+    public IReadOnlyList<string> Anomalies => (IReadOnlyList<string>?)_anomalies ?? [];
+
+    public void AddAnomaly(string reason) => (_anomalies ??= []).Add(reason);
 
     public HandlerResult Drop(string reason)
     {

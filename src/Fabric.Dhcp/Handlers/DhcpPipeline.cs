@@ -10,7 +10,9 @@ namespace Fabric.Dhcp.Handlers;
 /// and the handlers' answer (RFC 2131 table 3).</summary>
 internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
 {
-    public IReadOnlyList<IDhcpHandler> Handlers { get; } = handlers;
+    private readonly IDhcpHandler[] _handlers = [.. handlers];
+
+    public IReadOnlyList<IDhcpHandler> Handlers => _handlers;
 
     public static DhcpPipeline Create(DhcpServerOptions options, LeaseEngine engine, IFabricDirectory directory, TimeProvider time)
     {
@@ -33,7 +35,7 @@ internal sealed class DhcpPipeline(IReadOnlyList<IDhcpHandler> handlers)
     public async ValueTask<DhcpContext> RunAsync(DhcpPacket request, DhcpInterface iface, IPAddress source, CancellationToken cancellationToken)
     {
         var context = new DhcpContext(request, iface, source);
-        foreach (var handler in Handlers)
+        foreach (var handler in _handlers)
         {
             if (await handler.HandleAsync(context, cancellationToken).ConfigureAwait(false) == HandlerResult.Stop)
             {

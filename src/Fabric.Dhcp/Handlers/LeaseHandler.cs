@@ -7,8 +7,19 @@ namespace Fabric.Dhcp.Handlers;
 
 /// <summary>Runs the lease engine for DISCOVER/REQUEST/DECLINE/RELEASE/INFORM and fills in the address
 /// and the network's configuration options (RFC 2131 4.3, RFC 2132).</summary>
-internal sealed class LeaseHandler(LeaseEngine engine, IFabricDirectory directory) : IDhcpHandler
+internal sealed class LeaseHandler : IDhcpHandler
 {
+    private readonly LeaseEngine _engine;
+    private readonly IFabricDirectory _directory;
+    private readonly Func<uint, MacAddress, bool> _isReservedForOther;
+
+    public LeaseHandler(LeaseEngine engine, IFabricDirectory directory)
+    {
+        _engine = engine;
+        _directory = directory;
+        _isReservedForOther = IsReservedForOther;
+    }
+
     public ValueTask<HandlerResult> HandleAsync(DhcpContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Handle(context));
 
@@ -21,24 +32,24 @@ internal sealed class LeaseHandler(LeaseEngine engine, IFabricDirectory director
             net,
             mac,
             req.Options.ClientIdentifier,
-            req.Options.RequestedAddress is { } r ? Ipv4.ToUInt32(r) : 0,
+            req.Options.GetUInt32(DhcpOptionCode.RequestedIpAddress) ?? 0,
             req.ClientAddress,
-            req.Options.ServerIdentifier is { } s ? Ipv4.ToUInt32(s) : 0,
+            req.Options.GetUInt32(DhcpOptionCode.ServerIdentifier) ?? 0,
             c.Interface.AddressValue,
             NetbootRules.SanitizeHostName(req.Options.HostName),
             c.Node,
-            a => IsReservedForOther(a, mac));
+            _isReservedForOther);
 
         switch (req.MessageType)
         {
             case DhcpMessageType.Discover:
-                return Answer(c, engine.Discover(query), DhcpMessageType.Offer);
+                return Answer(c, _engine.Discover(query), DhcpMessageType.Offer);
             case DhcpMessageType.Request:
-                return Answer(c, engine.Request(query), DhcpMessageType.Ack);
+                return Answer(c, _engine.Request(query), DhcpMessageType.Ack);
             case DhcpMessageType.Decline:
-                return Persist(c, engine.Decline(query));
+                return Persist(c, _engine.Decline(query));
             case DhcpMessageType.Release:
-                return Persist(c, engine.Release(query));
+                return Persist(c, _engine.Release(query));
             case DhcpMessageType.Inform:
                 // RFC 2131 4.3.5: configuration only, no yiaddr, no lease time.
                 c.Reply = new DhcpReply { MessageType = DhcpMessageType.Ack };
@@ -75,7 +86,7 @@ internal sealed class LeaseHandler(LeaseEngine engine, IFabricDirectory director
                 c.Reply = new DhcpReply { MessageType = DhcpMessageType.Nak };
                 c.Reply.Options.SetAddress(DhcpOptionCode.ServerIdentifier, c.Interface.Address);
                 c.Reply.Options.SetString(DhcpOptionCode.Message, d.Reason ?? "not available");
-                c.Anomalies.Add("nak: " + (d.Reason ?? "not available"));
+                c.AddAnomaly("nak: " + (d.Reason ?? "not available"));
                 return HandlerResult.Continue;
             default:
                 return c.Drop(d.Reason ?? "ignored");
@@ -122,7 +133,7 @@ internal sealed class LeaseHandler(LeaseEngine engine, IFabricDirectory director
 
     private bool IsReservedForOther(uint address, MacAddress mac)
     {
-        var pending = directory.FindNodeByIpAsync(Ipv4.FromUInt32(address));
+        var pending = _directory.FindNodeByIpAsync(Ipv4.FromUInt32(address));
         var node = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
         return node is not null && !node.Macs.Contains(mac);
     }

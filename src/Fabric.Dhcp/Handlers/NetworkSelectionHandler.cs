@@ -20,8 +20,10 @@ internal sealed class NetworkSelectionHandler(IFabricDirectory directory, TimePr
         }
 
         uint link = context.Request.GatewayAddress != 0 ? context.Request.GatewayAddress : context.Interface.AddressValue;
-        foreach (var n in _networks)
+        var networks = _networks;
+        for (int i = 0; i < networks.Count; i++)
         {
+            var n = networks[i];
             if (n.Cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
                 && (link & Ipv4.Mask(n.Cidr)) == (Ipv4.ToUInt32(n.Cidr.BaseAddress) & Ipv4.Mask(n.Cidr)))
             {

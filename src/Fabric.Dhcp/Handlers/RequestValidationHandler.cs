@@ -55,12 +55,12 @@ internal sealed class RequestValidationHandler(IReadOnlySet<uint> trustedRelays)
 
         if (req.Options.MaxMessageSize is { } max && (max < DhcpPacket.DefaultMaxMessageSize || max > 1500))
         {
-            context.Anomalies.Add("bad max message size");
+            context.AddAnomaly("bad max message size");
         }
 
         if (req.Options.HostName is { } host && NetbootRules.SanitizeHostName(host) is null)
         {
-            context.Anomalies.Add("bad host name");
+            context.AddAnomaly("bad host name");
         }
 
         return HandlerResult.Continue;

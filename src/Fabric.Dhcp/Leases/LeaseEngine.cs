@@ -23,7 +23,7 @@ internal readonly record struct LeaseQuery(
     uint OurServerIdentifier,
     string? Hostname,
     Node? Reservation,
-    Func<uint, bool>? IsReservedForOther);
+    Func<uint, MacAddress, bool>? IsReservedForOther);
 
 internal enum LeaseOutcome
 {
@@ -432,8 +432,7 @@ internal sealed class LeaseEngine
     private static bool Allocatable(in LeaseQuery q, uint address)
     {
         var net = q.Network;
-        var ip = Ipv4.FromUInt32(address);
-        if (!net.InPool(ip) || !Ipv4.IsHostAddress(net.Cidr, ip) || address == q.OurServerIdentifier)
+        if (!InPoolHost(net, address) || address == q.OurServerIdentifier)
         {
             return false;
         }
@@ -443,7 +442,30 @@ internal sealed class LeaseEngine
             return false;
         }
 
-        return q.IsReservedForOther is null || !q.IsReservedForOther(address);
+        return q.IsReservedForOther is null || !q.IsReservedForOther(address, q.Mac);
+    }
+
+    /// <summary><see cref="Network.InPool"/> and <see cref="Ipv4.IsHostAddress"/> on the address's value, without
+    /// making an <see cref="System.Net.IPAddress"/> for each candidate.</summary>
+    private static bool InPoolHost(Network net, uint address)
+    {
+        if (net.PoolStart is null || net.PoolEnd is null || net.Cidr.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return false;
+        }
+
+        uint mask = Ipv4.Mask(net.Cidr);
+        if ((address & mask) != (Ipv4.ToUInt32(net.Cidr.BaseAddress) & mask))
+        {
+            return false;
+        }
+
+        if (net.Cidr.PrefixLength < 31 && ((address & ~mask) == 0 || (address | mask) == uint.MaxValue))
+        {
+            return false;
+        }
+
+        return address >= Ipv4.ToUInt32(net.PoolStart) && address <= Ipv4.ToUInt32(net.PoolEnd);
     }
 
     private static bool IsFree(Entry e, DateTimeOffset now) => e.State switch

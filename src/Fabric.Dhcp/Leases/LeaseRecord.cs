@@ -33,6 +33,13 @@ public interface ILeaseStore
     /// (an object the caller can reuse, so queueing a lease makes no closure).</summary>
     void Commit(LeaseRecord record, ILeaseCommitWaiter waiter);
 
+    /// <summary>Commits the record on the calling thread and tells <paramref name="waiter"/> there (then runs the
+    /// after-group callbacks) when the store is idle and leases arrive slowly, so a lone lease skips the hand-off to
+    /// the writer thread; returns false, having done nothing, when the writer is busy or leases arrive fast enough to
+    /// be grouped (the caller then queues it with <see cref="Commit(LeaseRecord, ILeaseCommitWaiter)"/>). Either way
+    /// the waiter is told only once the record is on disk.</summary>
+    bool TryCommitNow(LeaseRecord record, ILeaseCommitWaiter waiter);
+
     /// <summary>Registers <paramref name="afterGroup"/>, called on the writer thread once all waiters of one
     /// durable transaction have been told: replies gathered by their callbacks can then leave as one batch.</summary>
     void OnGroupDurable(Action afterGroup);

@@ -8,11 +8,11 @@ namespace Fabric.Dhcp.Leases;
 /// <summary>Leases in SQLite (WAL, synchronous=FULL). Writes from concurrent clients are grouped: one
 /// writer thread takes everything queued, commits it in a single transaction, then calls every waiter back,
 /// so each lease is on disk before its ACK is sent without one fsync per client. The WAL is checkpointed on a
-/// second thread and connection, so a checkpoint's fsyncs never stall a batch of ACKs.</summary>
+/// second thread and connection, so a checkpoint's fsyncs never stall a batch of ACKs. A lone lease may instead be
+/// committed on the caller's thread (<see cref="TryCommitNow"/>) while that is brief and the writer is idle; one
+/// thread writes at a time either way.</summary>
 internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposable
 {
-    private static readonly string[] UpsertParameterNames = ["$a", "$n", "$m", "$c", "$h", "$o", "$s", "$t", "$e"];
-
     private const int MaxBatch = 1024;
     private const int CheckpointRows = 2000;
 
@@ -24,6 +24,10 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
     private readonly Thread _writerThread;
     private readonly Thread _checkpointThread;
     private readonly AutoResetEvent _checkpointDue = new(false);
+    private readonly LeaseRowWriter _rows;
+    private readonly GatherPolicy _gather = new();
+    private bool _writing;
+    private long _commitTicks;
     private int _rowsSinceCheckpoint;
     private readonly Action<int, TimeSpan>? _onBatch;
     private Action? _afterGroup;
@@ -49,8 +53,9 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
                 state TEXT NOT NULL,
                 starts INTEGER NOT NULL,
                 ends INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS leases_mac ON leases (mac);
+            DROP INDEX IF EXISTS leases_mac;
             """);
+        _rows = new LeaseRowWriter(_writer);
         _writerThread = new Thread(WriteLoop) { IsBackground = true, Name = "dhcp lease writer" };
         _writerThread.Start();
         _checkpointThread = new Thread(CheckpointLoop) { IsBackground = true, Name = "dhcp lease checkpoint" };
@@ -136,23 +141,61 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
     public async ValueTask<IReadOnlyList<Lease>> ListLeasesAsync(CancellationToken cancellationToken = default) =>
         (await LoadAsync(cancellationToken)).Select(r => r.ToLease()).ToList();
 
+    /// <summary>Commits <paramref name="record"/> on the calling thread, and tells <paramref name="waiter"/> there,
+    /// when no group is being written or waiting and <see cref="GatherPolicy.CommitNow"/> says it pays (leases slower
+    /// than <see cref="GatherPolicy.AboveRate"/>, so the writer would commit it at once anyway, and commits brief): the
+    /// lease skips the hand-off to the writer thread and back. Returns false, having done nothing, otherwise; the caller then queues it with <see cref="Commit(LeaseRecord, ILeaseCommitWaiter)"/>.</summary>
+    public bool TryCommitNow(LeaseRecord record, ILeaseCommitWaiter waiter)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_writing || _queued.Count > 0 || !GatherPolicy.CommitNow(_gather.ArrivalRate, Stopwatch.GetElapsedTime(0, Volatile.Read(ref _commitTicks))))
+            {
+                return false;
+            }
+
+            _writing = true;
+            _gather.Observe(1, Stopwatch.GetTimestamp());
+        }
+
+        var pending = new Pending(record, null, waiter);
+        try
+        {
+            WriteGroup(new ReadOnlySpan<Pending>(in pending));
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _writing = false;
+                if (_queued.Count > 0 || _closed)
+                {
+                    // Leases queued meanwhile wait for the writer thread, which waits for this commit to end.
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        return true;
+    }
+
     private void WriteLoop()
     {
         var batch = new List<Pending>(MaxBatch);
-        using var upsert = _writer.CreateCommand();
-        upsert.CommandText = """
-            INSERT INTO leases (address, network, mac, client_id, hostname, node, state, starts, ends)
-            VALUES ($a, $n, $m, $c, $h, $o, $s, $t, $e)
-            ON CONFLICT (address) DO UPDATE SET network=excluded.network, mac=excluded.mac, client_id=excluded.client_id,
-              hostname=excluded.hostname, node=excluded.node, state=excluded.state, starts=excluded.starts, ends=excluded.ends
-            """;
-        var p = UpsertParameterNames.Select(n => upsert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-        var gather = new GatherPolicy();
+        bool wrote = false;
         while (true)
         {
             lock (_gate)
             {
-                while (_queued.Count == 0 && !_closed)
+                if (wrote)
+                {
+                    // This thread's previous group is done: callers may commit on their own threads again.
+                    _writing = false;
+                    wrote = false;
+                }
+
+                while (_writing || (_queued.Count == 0 && !_closed))
                 {
                     Monitor.Wait(_gate);
                 }
@@ -162,7 +205,7 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
                     return;
                 }
 
-                if (!_closed && gather.ShouldWait(_queued.Count))
+                if (!_closed && _gather.ShouldWait(_queued.Count))
                 {
                     // Producers do not pulse a non-empty queue, so this waits the whole window (or until disposal).
                     Monitor.Wait(_gate, GatherPolicy.Window);
@@ -170,76 +213,72 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
 
                 // Swap the lists: producers keep queueing while this batch is written.
                 (batch, _queued) = (_queued, batch);
+                _writing = true;
+                wrote = true;
+                _gather.Observe(batch.Count, Stopwatch.GetTimestamp());
             }
-
-            gather.Observe(batch.Count, Stopwatch.GetTimestamp());
 
             for (int from = 0; from < batch.Count; from += MaxBatch)
             {
-                var slice = CollectionsMarshal.AsSpan(batch).Slice(from, Math.Min(MaxBatch, batch.Count - from));
-                Exception? error = null;
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var tx = _writer.BeginTransaction();
-                    upsert.Transaction = tx;
-                    foreach (var item in slice)
-                    {
-                        var r = item.Record;
-                        p[0].Value = (long)r.Address;
-                        p[1].Value = r.Network;
-                        p[2].Value = r.Mac.ToString();
-                        p[3].Value = (object?)r.ClientId ?? DBNull.Value;
-                        p[4].Value = (object?)r.Hostname ?? DBNull.Value;
-                        p[5].Value = (object?)r.Node ?? DBNull.Value;
-                        p[6].Value = r.State.ToString();
-                        p[7].Value = r.Starts.ToUnixTimeMilliseconds();
-                        p[8].Value = r.Ends.ToUnixTimeMilliseconds();
-                        upsert.ExecuteNonQuery();
-                    }
-
-                    tx.Commit();
-                    _onBatch?.Invoke(slice.Length, Stopwatch.GetElapsedTime(started));
-                    if (Interlocked.Add(ref _rowsSinceCheckpoint, slice.Length) >= CheckpointRows)
-                    {
-                        _checkpointDue.Set();
-                    }
-                }
-                catch (SqliteException ex)
-                {
-                    error = ex;
-                }
-
-                foreach (var item in slice)
-                {
-                    try
-                    {
-                        if (item.Waiter is { } waiter)
-                        {
-                            waiter.OnDurable(error);
-                        }
-                        else
-                        {
-                            item.OnDurable!(error);
-                        }
-                    }
-                    catch (Exception)
-                    {
-                        // A waiter's callback failing must not stop the writer; the waiter reports its own errors.
-                    }
-                }
-
-                try
-                {
-                    Volatile.Read(ref _afterGroup)?.Invoke();
-                }
-                catch (Exception)
-                {
-                    // As above: the listener reports its own errors.
-                }
+                WriteGroup(CollectionsMarshal.AsSpan(batch).Slice(from, Math.Min(MaxBatch, batch.Count - from)));
             }
 
             batch.Clear();
+        }
+    }
+
+    /// <summary>One transaction for the group, then every waiter is told (after the commit, so after the fsync),
+    /// then the after-group callbacks run. On the writer thread, or on a caller's in <see cref="TryCommitNow"/>;
+    /// never on two threads at once (<see cref="_writing"/>).</summary>
+    private void WriteGroup(ReadOnlySpan<Pending> group)
+    {
+        Exception? error = null;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _rows.Write(group);
+            _onBatch?.Invoke(group.Length, Stopwatch.GetElapsedTime(started));
+            if (Interlocked.Add(ref _rowsSinceCheckpoint, group.Length) >= CheckpointRows)
+            {
+                _checkpointDue.Set();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            error = ex;
+        }
+
+        // How long a commit takes (smoothed): TryCommitNow blocks its caller for about that long.
+        long took = Stopwatch.GetTimestamp() - started;
+        long smoothed = Volatile.Read(ref _commitTicks);
+        Volatile.Write(ref _commitTicks, smoothed == 0 ? took : ((smoothed * 7) + took) / 8);
+
+        foreach (var item in group)
+        {
+            try
+            {
+                if (item.Waiter is { } waiter)
+                {
+                    waiter.OnDurable(error);
+                }
+                else
+                {
+                    item.OnDurable!(error);
+                }
+            }
+            catch (Exception)
+            {
+                // A waiter's callback failing must not stop the writer; the waiter reports its own errors.
+            }
+        }
+
+        try
+        {
+            Volatile.Read(ref _afterGroup)?.Invoke();
+        }
+        catch (Exception)
+        {
+            // As above: the listener reports its own errors.
         }
     }
 
@@ -297,14 +336,16 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
             Monitor.Pulse(_gate);
         }
 
+        // The writer thread ends once the queue is empty and no commit runs on a caller's thread (TryCommitNow).
         await Task.Run(_writerThread.Join).ConfigureAwait(false);
         _checkpointDue.Set();
         await Task.Run(_checkpointThread.Join).ConfigureAwait(false);
         _checkpointDue.Dispose();
+        _rows.Dispose();
         await _writer.DisposeAsync().ConfigureAwait(false);
     }
 
-    private readonly record struct Pending(LeaseRecord Record, Action<Exception?>? OnDurable, ILeaseCommitWaiter? Waiter);
+    internal readonly record struct Pending(LeaseRecord Record, Action<Exception?>? OnDurable, ILeaseCommitWaiter? Waiter);
 
     /// <summary>Group commit gathers by itself while an fsync is in flight. When fsync is fast and leases arrive
     /// faster than <see cref="AboveRate"/> per second, a lone lease would still cost one fsync each: then the
@@ -322,7 +363,21 @@ internal sealed class SqliteLeaseStore : ILeaseStore, ILeaseView, IAsyncDisposab
         /// <summary>Leases per second arriving, smoothed over the last few batches.</summary>
         public double ArrivalRate { get; private set; }
 
+        /// <summary>A commit blocking the caller's thread longer than this (a slow or busy disk) is left to the writer
+        /// thread: the caller (a socket's receive thread) must keep answering meanwhile.</summary>
+        public static readonly TimeSpan CommitNowMaxTime = TimeSpan.FromMilliseconds(1);
+
+        /// <summary>The largest share of its time a caller may spend committing leases itself.</summary>
+        public const double CommitNowMaxShare = 0.5;
+
         public bool ShouldWait(int queued) => queued < BelowCount && ArrivalRate >= AboveRate;
+
+        /// <summary>Whether a lone lease should be committed on the caller's thread: it pays only while the writer would
+        /// commit it at once anyway (below <see cref="AboveRate"/>) and while it blocks the caller briefly and seldom
+        /// (a commit, with its fsync, under <see cref="CommitNowMaxTime"/>, and arrivals times that under
+        /// <see cref="CommitNowMaxShare"/>).</summary>
+        public static bool CommitNow(double arrivalRate, TimeSpan commitTime) =>
+            arrivalRate < AboveRate && commitTime < CommitNowMaxTime && arrivalRate * commitTime.TotalSeconds < CommitNowMaxShare;
 
         /// <summary>Notes a batch of <paramref name="count"/> leases taken at <paramref name="timestamp"/>
         /// (Stopwatch ticks): they arrived since the previous batch was taken.</summary>

@@ -21,6 +21,9 @@ public sealed class DhcpOptions
 
     public IReadOnlyList<DhcpOption> All => _options;
 
+    /// <summary>The options as a span: a loop over it makes no enumerator.</summary>
+    internal ReadOnlySpan<DhcpOption> Span => _options;
+
     public bool Contains(byte code) => Find(code) >= 0;
 
     public bool TryGet(byte code, out ReadOnlySpan<byte> value)
@@ -195,7 +198,8 @@ public static class DhcpSubOptions
 /// <summary>Builds a <see cref="DhcpOptions"/>: insertion order is kept, setting a code again replaces it.</summary>
 public sealed class DhcpOptionsBuilder
 {
-    private readonly List<DhcpOption> _options = [];
+    // A reply carries about ten options: room for them from the start.
+    private readonly List<DhcpOption> _options = new(16);
 
     public DhcpOptionsBuilder()
     {
@@ -229,7 +233,18 @@ public sealed class DhcpOptionsBuilder
         return this;
     }
 
-    public bool Contains(byte code) => _options.Exists(o => o.Code == code);
+    public bool Contains(byte code)
+    {
+        foreach (var o in _options)
+        {
+            if (o.Code == code)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public DhcpOptionsBuilder SetMessageType(DhcpMessageType type) => Set(DhcpOptionCode.MessageType, [(byte)type]);
 
@@ -260,7 +275,7 @@ public sealed class DhcpOptionsBuilder
     /// array.</summary>
     public DhcpOptions BuildWithFirst(DhcpOption first)
     {
-        int skip = _options.Exists(o => o.Code == first.Code) ? 1 : 0;
+        int skip = Contains(first.Code) ? 1 : 0;
         var all = new DhcpOption[_options.Count + 1 - skip];
         all[0] = first;
         int i = 1;

@@ -103,6 +103,19 @@ public sealed class DhcpPacket
         }
 
         var acc = new OptionAccumulator();
+        try
+        {
+            return TryParse(data, hlen, ref acc, out packet, out error);
+        }
+        finally
+        {
+            acc.Release();
+        }
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> data, byte hlen, ref OptionAccumulator acc, [NotNullWhen(true)] out DhcpPacket? packet, out DhcpParseError error)
+    {
+        packet = null;
         error = ParseArea(data[MinLength..], ref acc, allowOverload: true);
         if (error != DhcpParseError.None)
         {
@@ -317,7 +330,7 @@ public sealed class DhcpPacket
 
         // Encoded option fragments in order: each at most 255 bytes of value.
         int total = 0;
-        foreach (var o in Options.All)
+        foreach (var o in Options.Span)
         {
             int parts = Math.Max(1, (o.Value.Length + 254) / 255);
             total += (2 * parts) + o.Value.Length;
@@ -327,7 +340,7 @@ public sealed class DhcpPacket
         if (total <= mainCapacity)
         {
             int pos = MinLength;
-            foreach (var o in Options.All)
+            foreach (var o in Options.Span)
             {
                 WriteFragments(d, ref pos, o, 0, o.Value.Length);
             }
@@ -360,7 +373,7 @@ public sealed class DhcpPacket
         int area = 0;
         int p = areas[0].Start;
         int mainEnd = p;
-        foreach (var o in Options.All)
+        foreach (var o in Options.Span)
         {
             int offset = 0;
             do
@@ -441,6 +454,11 @@ public sealed class DhcpPacket
     /// <summary>Accumulates option instances, concatenating repeated codes (RFC 3396 section 6).</summary>
     private struct OptionAccumulator
     {
+        // The options gathered so far live in a per-thread scratch array (parsing never nests), copied out at the
+        // exact count: one array per packet instead of a growing one and its copy.
+        [ThreadStatic]
+        private static DhcpOption[]? t_scratch;
+
         // Instances per code, only for codes seen more than once (rare): DuplicateOption vs BadOptionLength.
         private Dictionary<byte, int>? _repeats;
         private DhcpOption[]? _options;
@@ -448,9 +466,23 @@ public sealed class DhcpPacket
 
         public byte? Overload;
 
+        /// <summary>Drops the references the scratch array holds (the option values belong to the packet).</summary>
+        public readonly void Release()
+        {
+            if (_options is not null)
+            {
+                Array.Clear(_options, 0, Math.Min(_count, _options.Length));
+            }
+
+            if (t_scratch is { } scratch && !ReferenceEquals(scratch, _options))
+            {
+                Array.Clear(scratch);
+            }
+        }
+
         public void Add(byte code, ReadOnlySpan<byte> value)
         {
-            _options ??= new DhcpOption[12];
+            _options ??= t_scratch ??= new DhcpOption[32];
             for (int i = 0; i < _count; i++)
             {
                 if (_options[i].Code == code)
@@ -494,7 +526,7 @@ public sealed class DhcpPacket
                 return [];
             }
 
-            return _count == _options.Length ? _options : _options[.._count];
+            return _options.AsSpan(0, _count).ToArray();
         }
     }
 }

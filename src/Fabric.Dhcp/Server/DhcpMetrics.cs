@@ -18,6 +18,7 @@ internal sealed class DhcpMetrics : IDisposable
     private readonly Histogram<int> _commitBatch;
     private readonly Histogram<int> _receiveBatch;
     private readonly Histogram<int> _sendBatch;
+    private readonly Counter<long> _committedOnReceiveThread;
 
     public DhcpMetrics(IMeterFactory? factory = null)
     {
@@ -32,7 +33,12 @@ internal sealed class DhcpMetrics : IDisposable
         _commitBatch = _meter.CreateHistogram<int>("fabric.dhcp.lease_commit_batch", description: "Leases per durable transaction");
         _receiveBatch = _meter.CreateHistogram<int>("fabric.dhcp.receive_batch", description: "Datagrams taken per receive call");
         _sendBatch = _meter.CreateHistogram<int>("fabric.dhcp.send_batch", description: "Replies handed to the socket per send batch");
+        _committedOnReceiveThread = _meter.CreateCounter<long>("fabric.dhcp.lease_commit_on_receive_thread",
+            description: "Leases committed by a socket's receive thread itself (the store idle, commits brief) instead of the lease writer thread");
     }
+
+    /// <summary>This server's meter (a test listens to its own server's instruments only).</summary>
+    internal Meter Meter => _meter;
 
     public void Received(string interfaceName) => _received.Add(1, new KeyValuePair<string, object?>("interface", interfaceName));
 
@@ -53,6 +59,8 @@ internal sealed class DhcpMetrics : IDisposable
     public void ReceiveBatch(int size) => _receiveBatch.Record(size);
 
     public void SendBatch(int size) => _sendBatch.Record(size);
+
+    public void CommittedOnReceiveThread() => _committedOnReceiveThread.Add(1);
 
     public void Dispose() => _meter.Dispose();
 }

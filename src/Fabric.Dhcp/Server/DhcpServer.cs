@@ -241,8 +241,10 @@ internal sealed partial class DhcpServer : BackgroundService
 
         var run = _pipeline.RunAsync(request, iface, l.SourceAddress(sourceAddress), ct);
         var context = run.IsCompletedSuccessfully ? run.Result : run.AsTask().GetAwaiter().GetResult();
-        foreach (var anomaly in context.Anomalies)
+        var anomalies = context.Anomalies;
+        for (int a = 0; a < anomalies.Count; a++)
         {
+            var anomaly = anomalies[a];
             _metrics.Anomaly(anomaly);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
@@ -283,9 +285,19 @@ internal sealed partial class DhcpServer : BackgroundService
         {
             // The lease is on disk before the ACK leaves: the store tells the waiter once the transaction holding
             // it (grouped with other clients' leases) is committed, and the ACK joins the socket's ACK batch there.
+            // A lone datagram (the usual case at low rates) commits on this thread when the store is idle: no
+            // hand-off to the writer thread and back, the ACK leaves from here right after the commit.
             var ack = _waiters.Rent(this);
             ack.Prepare(l, context, reply, destination, reply.TryWrite(ack.Buffer, out int n, max) ? n : -1);
-            _store.Commit(lease, ack);
+            if (batch.Count == 1 && _options.CommitOnReceiveThread && _store.TryCommitNow(lease, ack))
+            {
+                _metrics.CommittedOnReceiveThread();
+            }
+            else
+            {
+                _store.Commit(lease, ack);
+            }
+
             return;
         }
 

@@ -81,7 +81,7 @@ public class LeaseEngineTests
     public void Discover_PoolSkipsAddressReservedForAnotherNode()
     {
         var e = Engine();
-        var q = Q(Net(), Mac(1)) with { IsReservedForOther = a => a == Ip("10.9.0.100") };
+        var q = Q(Net(), Mac(1)) with { IsReservedForOther = (a, _) => a == Ip("10.9.0.100") };
         Assert.Equal(Ip("10.9.0.101"), e.Discover(q).Address);
     }
 

@@ -33,7 +33,8 @@ public sealed class DhcpServerBatchTests : IAsyncDisposable
         _store = new SqliteLeaseStore(Path.Combine(_dir, "leases.db"));
         _meters.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == DhcpMetrics.MeterName)
+            // This test's server only: other tests' servers (run in parallel) publish on meters of the same name.
+            if (ReferenceEquals(instrument.Meter, _metrics.Meter))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -149,6 +150,22 @@ public sealed class DhcpServerBatchTests : IAsyncDisposable
         Assert.All(acks, a => Assert.True(a.OnDiskWhenSent, $"ACK for {Ipv4.FromUInt32(Parse(a.Bytes).YourAddress)} left before its lease was on disk"));
         Assert.Equal(offers.Values.Order(), acks.Select(a => Parse(a.Bytes).YourAddress).Order());
         Assert.Equal(clients, Count("fabric.dhcp.acks"));
+    }
+
+    [Fact]
+    public void HandleBatch_LoneRequestStoreIdle_AckSentOnTheReceiveThreadWithItsLeaseOnDisk()
+    {
+        Receive(Discover(1));
+        var offered = Parse(Assert.Single(Assert.Single(_channel.Sends)).Bytes).YourAddress;
+        _channel.Reset();
+
+        Receive(Request(1, offered));
+
+        // No waiting: the ACK left before HandleBatch returned, committed by this thread through the real store.
+        var ack = Assert.Single(Assert.Single(_channel.Sends));
+        Assert.Equal(DhcpMessageType.Ack, Parse(ack.Bytes).MessageType);
+        Assert.True(ack.OnDiskWhenSent, "the ACK left before its lease was on disk");
+        Assert.Equal(1, Count("fabric.dhcp.lease_commit_on_receive_thread"));
     }
 
     [Fact]
