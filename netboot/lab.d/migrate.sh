@@ -100,14 +100,14 @@ teardown() {
 	for n in "${namespaces[@]}"; do
 		ns_pids=$(ip netns pids "$n" 2>/dev/null | tr '\n' ' ')
 		# shellcheck disable=SC2086
-		[ -n "$ns_pids" ] && kill $ns_pids 2>/dev/null
+		[ -z "$ns_pids" ] || kill $ns_pids 2>/dev/null || true
 	done
 	for f in "$work"/ovs-*/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	sleep 0.5
 	for n in "${namespaces[@]}"; do
 		ns_pids=$(ip netns pids "$n" 2>/dev/null | tr '\n' ' ')
 		# shellcheck disable=SC2086
-		[ -n "$ns_pids" ] && kill -9 $ns_pids 2>/dev/null
+		[ -z "$ns_pids" ] || kill -9 $ns_pids 2>/dev/null || true
 		ip netns del "$n" 2>/dev/null || true
 	done
 	for f in "$work"/ovs-*/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
