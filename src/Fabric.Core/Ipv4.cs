@@ -62,31 +62,20 @@ public static class Ipv4
 
     /// <summary>True when the address is inside the network and is neither its network nor its broadcast
     /// address (for prefixes shorter than /31).</summary>
-    public static bool IsHostAddress(IPNetwork network, IPAddress address) =>
-        address.AddressFamily == AddressFamily.InterNetwork && IsHostAddress(network, ToUInt32(address));
-
-    /// <summary><see cref="IsHostAddress(IPNetwork, IPAddress)"/> on the address's value (no
-    /// <see cref="IPAddress"/> made, for loops over many candidates).</summary>
-    public static bool IsHostAddress(IPNetwork network, uint address)
+    public static bool IsHostAddress(IPNetwork network, IPAddress address)
     {
-        if (!Contains(network, address))
+        if (address.AddressFamily != AddressFamily.InterNetwork || !network.Contains(address))
         {
             return false;
         }
 
-        uint mask = Mask(network);
-        return network.PrefixLength >= 31 || ((address & ~mask) != 0 && (address | mask) != uint.MaxValue);
-    }
-
-    /// <summary>True when the IPv4 network holds the address (given by its value).</summary>
-    public static bool Contains(IPNetwork network, uint address)
-    {
-        if (network.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+        if (network.PrefixLength >= 31)
         {
-            return false;
+            return true;
         }
 
+        uint value = ToUInt32(address);
         uint mask = Mask(network);
-        return (address & mask) == (ToUInt32(network.BaseAddress) & mask);
+        return (value & ~mask) != 0 && (value | mask) != uint.MaxValue;
     }
 }

@@ -30,13 +30,16 @@ public sealed record Network(
 {
     public static readonly TimeSpan DefaultLeaseTime = TimeSpan.FromHours(1);
 
-    public bool InPool(IPAddress address) =>
-        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && InPool(Ipv4.ToUInt32(address));
+    public bool InPool(IPAddress address)
+    {
+        if (PoolStart is null || PoolEnd is null || !Cidr.Contains(address))
+        {
+            return false;
+        }
 
-    /// <summary><see cref="InPool(IPAddress)"/> on the address's value (no <see cref="IPAddress"/> made).</summary>
-    public bool InPool(uint address) =>
-        PoolStart is not null && PoolEnd is not null && Ipv4.Contains(Cidr, address)
-        && address >= Ipv4.ToUInt32(PoolStart) && address <= Ipv4.ToUInt32(PoolEnd);
+        uint value = Ipv4.ToUInt32(address);
+        return value >= Ipv4.ToUInt32(PoolStart) && value <= Ipv4.ToUInt32(PoolEnd);
+    }
 }
 
 /// <summary>A volume a StorageNode exports over AoE (as slot <see cref="Slot"/> of the node's shelf)

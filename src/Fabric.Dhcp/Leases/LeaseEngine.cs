@@ -414,7 +414,7 @@ internal sealed class LeaseEngine
         Entry? best = null;
         foreach (var e in pool.ByAddress.Values)
         {
-            if (IsFree(e, now) && q.Network.InPool(e.Address) && Allocatable(q, e.Address)
+            if (IsFree(e, now) && q.Network.InPool(Ipv4.FromUInt32(e.Address)) && Allocatable(q, e.Address)
                 && (best is null || FreeSince(e) < FreeSince(best)))
             {
                 best = e;
@@ -432,7 +432,7 @@ internal sealed class LeaseEngine
     private static bool Allocatable(in LeaseQuery q, uint address)
     {
         var net = q.Network;
-        if (!net.InPool(address) || !Ipv4.IsHostAddress(net.Cidr, address) || address == q.OurServerIdentifier)
+        if (!InPoolHost(net, address) || address == q.OurServerIdentifier)
         {
             return false;
         }
@@ -443,6 +443,29 @@ internal sealed class LeaseEngine
         }
 
         return q.IsReservedForOther is null || !q.IsReservedForOther(address, q.Mac);
+    }
+
+    /// <summary><see cref="Network.InPool"/> and <see cref="Ipv4.IsHostAddress"/> on the address's value, without
+    /// making an <see cref="System.Net.IPAddress"/> for each candidate.</summary>
+    private static bool InPoolHost(Network net, uint address)
+    {
+        if (net.PoolStart is null || net.PoolEnd is null || net.Cidr.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return false;
+        }
+
+        uint mask = Ipv4.Mask(net.Cidr);
+        if ((address & mask) != (Ipv4.ToUInt32(net.Cidr.BaseAddress) & mask))
+        {
+            return false;
+        }
+
+        if (net.Cidr.PrefixLength < 31 && ((address & ~mask) == 0 || (address | mask) == uint.MaxValue))
+        {
+            return false;
+        }
+
+        return address >= Ipv4.ToUInt32(net.PoolStart) && address <= Ipv4.ToUInt32(net.PoolEnd);
     }
 
     private static bool IsFree(Entry e, DateTimeOffset now) => e.State switch
